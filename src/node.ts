@@ -1,0 +1,2 @@
+// Node-only exports of `kindling/node`.
+export {};

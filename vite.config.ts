@@ -1,0 +1,30 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
+// One config serves two jobs: `vite` serves the demo notebook (index.html, demo/), and
+// `vite build` builds the library (dist/index.js, dist/node.js) in library mode.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^kindling$/, replacement: src('index.ts') },
+      { find: /^kindling\/node$/, replacement: src('node.ts') },
+    ],
+  },
+  server: { host: '127.0.0.1', port: 5173, strictPort: false },
+  preview: { host: '127.0.0.1', port: 4173 },
+  worker: { format: 'es' },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    emptyOutDir: true,
+    lib: {
+      entry: { index: src('index.ts'), node: src('node.ts') },
+      formats: ['es'],
+    },
+    rollupOptions: {
+      external: [/^@tensorflow\//, 'idb-keyval', 'seedrandom', /^node:/],
+    },
+  },
+});
