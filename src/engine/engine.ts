@@ -1,0 +1,825 @@
+import { TerminateEpochSignal, TerminateSignal } from './errors';
+import {
+  type CallableEvent,
+  defaultEventToAttr,
+  type EventFilter,
+  type EventLike,
+  EventList,
+  Events,
+  eventName,
+  FilteredEvent,
+  formatValue,
+  isEventLike,
+} from './events';
+import { getLogger } from './logger';
+import { State } from './state';
+
+/** A handler: a function called as `handler(engine, ...args)`, or an object called as `handler.handle(engine, ...args)`. */
+export type Handler<E = Engine<any, any>> =
+  | ((engine: E, ...args: any[]) => unknown)
+  | { handle(engine: E, ...args: any[]): unknown };
+
+/** Where a handler can be added: one event, an event list, or an array of events. */
+export type EventSpec = EventLike | EventList | readonly EventLike[];
+
+/** Returned by `addEventHandler`: removes what it added. `using h = engine.on(...)` removes it at the end of the block. */
+export interface RemovableEventHandle {
+  remove(): void;
+  [Symbol.dispose](): void;
+}
+
+/** Options of {@link Engine.run}. Give `maxEpochs` or `maxIters`, not both. */
+export interface RunOptions {
+  maxEpochs?: number | null;
+  maxIters?: number | null;
+  epochLength?: number | null;
+}
+
+/** The data `run()` accepts: arrays, any iterable (e.g. a DataLoader), or an async iterable. */
+export type RunData<Batch> = Iterable<Batch> | AsyncIterable<Batch>;
+
+/** The process function: one iteration's work on one batch. Its result becomes `state.output`. */
+export type ProcessFunction<Batch, Output> = (engine: Engine<Batch, unknown>, batch: Batch) => Output | Promise<Output>;
+
+type DataIterator<Batch> = Iterator<Batch> | AsyncIterator<Batch>;
+
+interface Registration {
+  readonly handler: Handler;
+  readonly filter: EventFilter | null;
+  readonly invoke: (engine: Engine<any, any>, eventArg: unknown) => unknown;
+}
+
+const STOP_ITERATION = Events.DATALOADER_STOP_ITERATION.name;
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  value !== null &&
+  (typeof value === 'object' || typeof value === 'function') &&
+  typeof (value as PromiseLike<unknown>).then === 'function';
+
+const isIterable = (data: unknown): data is RunData<unknown> =>
+  data != null &&
+  (typeof (data as any)[Symbol.iterator] === 'function' || typeof (data as any)[Symbol.asyncIterator] === 'function');
+
+const now = (): number => performance.now();
+
+/**
+ * Runs a process function over data, epoch after epoch, firing events that handlers, metrics and loggers attach to.
+ *
+ * The engine knows nothing of models, metrics or storage: everything else in kindling attaches through events and
+ * reads `engine.state`. Handlers that return nothing are called synchronously; a handler that returns a promise is
+ * awaited before the loop goes on. See engine-semantics for the exact order of events.
+ *
+ * @example
+ * const trainer = new Engine((engine, batch: number[]) => batch.reduce((a, b) => a + b, 0));
+ * trainer.on(Events.ITERATION_COMPLETED({ every: 100 }), (engine) => console.log(engine.state.output));
+ * await trainer.run(batches, { maxEpochs: 5 });
+ */
+export class Engine<Batch = unknown, Output = unknown> {
+  /** Everything known about the current run. */
+  state: State<Batch, Output> = new State<Batch, Output>();
+  /** The name of the last event fired. */
+  lastEventName: string | null = null;
+  /** Set by {@link terminate}: the run stops after the current event's handlers. */
+  shouldTerminate: boolean | 'skip_completed' = false;
+  /** Set by {@link terminateEpoch}: the epoch ends after the current event's handlers. */
+  shouldTerminateSingleEpoch: boolean | 'skip_epoch_completed' = false;
+  /** Set by {@link interrupt}: the run suspends after the current event's handlers. */
+  shouldInterrupt = false;
+  /** State attributes that {@link stateDict} saves and {@link loadStateDict} requires, besides the engine's own. */
+  stateDictUserKeys: string[] = [];
+
+  /** The live data iterator, kept across epochs (and across an interrupt); null when the next epoch must make one. */
+  protected _dataIterator: DataIterator<Batch> | null = null;
+  /** Where the next epoch's iteration counter starts when resuming mid-epoch; null when not set. */
+  protected _initIter: number | null = null;
+
+  readonly #process: ProcessFunction<Batch, Output>;
+  readonly #handlers = new Map<string, readonly Registration[]>();
+  readonly #allowedEvents = new Set<string>();
+  readonly #eventToAttr = new Map<string, string>(Object.entries(defaultEventToAttr));
+  /** The `run()` call waiting for the loop to finish or suspend. */
+  #waiter: { resolve: (state: State<Batch, Output>) => void; reject: (error: unknown) => void } | null = null;
+  /** Set while the run is suspended by an interrupt: calling it resumes the loop where it stopped. */
+  #resume: (() => void) | null = null;
+  #isRunning = false;
+
+  constructor(processFunction: ProcessFunction<Batch, Output>) {
+    if (typeof processFunction !== 'function') {
+      throw new TypeError(
+        `Engine: argument processFunction should be a function (engine, batch) => output, got ${formatValue(processFunction)}.`,
+      );
+    }
+    this.#process = processFunction;
+    this.registerEvents(Object.values(Events));
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /**
+   * Registers events that handlers may then be added on and that {@link fireEvent} may fire.
+   * `eventToAttr` maps an event name to a state attribute (initialised to 0) that filters on that event test.
+   *
+   * @example
+   * const E = defineEvents({ BACKWARD: 'backward' });
+   * engine.registerEvents(Object.values(E), { eventToAttr: { backward: 'backwardCount' } });
+   */
+  registerEvents(events: readonly EventLike[], options: { eventToAttr?: Record<string, string> } = {}): void {
+    if (!Array.isArray(events)) {
+      throw new TypeError(
+        `Engine.registerEvents: argument events should be an array of events, got ${formatValue(events)}.`,
+      );
+    }
+    const eventToAttr = options.eventToAttr;
+    if (eventToAttr !== undefined && (eventToAttr === null || typeof eventToAttr !== 'object')) {
+      throw new TypeError(
+        `Engine.registerEvents: option eventToAttr should be an object mapping event names to state attributes, got ${formatValue(eventToAttr)}.`,
+      );
+    }
+    events.forEach((event, index) => {
+      if (!isEventLike(event) || event instanceof FilteredEvent) {
+        throw new TypeError(
+          `Engine.registerEvents: value at ${index} of events should be an event made by defineEvents or a string, got ${formatValue(event)}.`,
+        );
+      }
+      const name = eventName(event);
+      this.#allowedEvents.add(name);
+      const attr = eventToAttr?.[name];
+      if (attr !== undefined) {
+        this.#eventToAttr.set(name, attr);
+        if (!(attr in this.state)) this.state[attr] = 0;
+      }
+    });
+  }
+
+  /** True when `event` was registered with this engine (the built-in events always are). */
+  hasRegisteredEvents(event: EventLike): boolean {
+    return isEventLike(event) && this.#allowedEvents.has(eventName(event));
+  }
+
+  /**
+   * Adds `handler` on an event, a filtered event, an event list or an array of events; it is called as
+   * `handler(engine, ...args)` (EXCEPTION_RAISED handlers get the error first, TERMINATE_SINGLE_EPOCH handlers
+   * `{ iterCounter }`). Returns a handle that removes exactly what this call added.
+   *
+   * @example
+   * const handle = engine.addEventHandler(Events.ITERATION_COMPLETED({ every: 50 }), logLoss);
+   * handle.remove();
+   */
+  addEventHandler(event: EventSpec, handler: Handler<this>, ...args: unknown[]): RemovableEventHandle {
+    const events = this.#expand(event, 'addEventHandler');
+    const invoke = makeInvoker(handler, args);
+    for (const single of events) this.#assertAllowed(single, 'addEventHandler');
+    const added: Array<[string, Registration]> = events.map((single) => {
+      const name = eventName(single);
+      const registration: Registration = {
+        handler: handler as Handler,
+        filter: single instanceof FilteredEvent ? single.filter : null,
+        invoke,
+      };
+      this.#handlers.set(name, [...(this.#handlers.get(name) ?? []), registration]);
+      return [name, registration];
+    });
+    let isRemoved = false;
+    const remove = () => {
+      if (isRemoved) return;
+      isRemoved = true;
+      for (const [name, registration] of added) {
+        const list = this.#handlers.get(name);
+        if (list)
+          this.#handlers.set(
+            name,
+            list.filter((r) => r !== registration),
+          );
+      }
+    };
+    return { remove, [Symbol.dispose]: remove };
+  }
+
+  /** The same as {@link addEventHandler}. */
+  on(event: EventSpec, handler: Handler<this>, ...args: unknown[]): RemovableEventHandle {
+    return this.addEventHandler(event, handler, ...args);
+  }
+
+  /** Removes every registration of `handler` under `event`, whatever its filter. */
+  removeEventHandler(handler: Handler<this>, event: EventLike): void {
+    if (!isEventLike(event)) {
+      throw new TypeError(`Engine.removeEventHandler: argument event should be an event, got ${formatValue(event)}.`);
+    }
+    const name = eventName(event);
+    const list = this.#handlers.get(name);
+    if (list === undefined) {
+      throw new Error(
+        `Engine.removeEventHandler: input event name '${name}' does not exist: no handler was ever added on it.`,
+      );
+    }
+    const kept = list.filter((registration) => registration.handler !== handler);
+    if (kept.length === list.length) {
+      throw new Error(
+        `Engine.removeEventHandler: input handler ${formatValue(handler)} is not found among registered event handlers of '${name}'.`,
+      );
+    }
+    this.#handlers.set(name, kept);
+  }
+
+  /** True when `handler` is registered on `event` (any filter), or on any event when `event` is omitted. */
+  hasEventHandler(handler: Handler<this>, event?: EventLike): boolean {
+    const lists = event === undefined ? [...this.#handlers.values()] : [this.#handlers.get(eventName(event)) ?? []];
+    return lists.some((list) => list.some((registration) => registration.handler === handler));
+  }
+
+  /**
+   * Fires a registered event (usually a custom one) now: its handlers run, filters included.
+   *
+   * @example
+   * await engine.fireEvent(CustomEvents.BACKWARD_STARTED);
+   */
+  async fireEvent(event: EventLike): Promise<void> {
+    this.#assertAllowed(event, 'fireEvent');
+    await this.#fire(eventName(event));
+  }
+
+  // ---------------------------------------------------------------- control
+
+  /**
+   * Stops the run after the current event's handlers: TERMINATE fires, then COMPLETED unless `skipCompleted`.
+   * Called from an iteration event, the epoch's EPOCH_COMPLETED is skipped.
+   */
+  terminate(skipCompleted = false): void {
+    getLogger().info('Terminate signaled. Engine will stop after current iteration is finished.');
+    this.shouldTerminate = skipCompleted ? 'skip_completed' : true;
+  }
+
+  /** Ends the current epoch after the current event's handlers: TERMINATE_SINGLE_EPOCH fires, then EPOCH_COMPLETED unless skipped. */
+  terminateEpoch(skipEpochCompleted = false): void {
+    getLogger().info(
+      'Terminate current epoch is signaled. Current epoch iteration will stop after current iteration is finished.',
+    );
+    this.shouldTerminateSingleEpoch = skipEpochCompleted ? 'skip_epoch_completed' : true;
+  }
+
+  /**
+   * Suspends the run after the current event's handlers: INTERRUPT fires and `run()` resolves with the state.
+   * The next `run()` resumes exactly there, with the same data iterator, without firing STARTED again.
+   */
+  interrupt(): void {
+    getLogger().info('Interrupt signaled. Engine will interrupt the run after current iteration is finished.');
+    this.shouldInterrupt = true;
+  }
+
+  /** Replaces the data: the next batch comes from a new iterator over `data`. */
+  setData(data: RunData<Batch>): void {
+    if (!isIterable(data)) {
+      throw new TypeError(
+        `Engine.setData: argument data should be iterable or async iterable, got ${formatValue(data)}.`,
+      );
+    }
+    this.state.dataloader = data;
+    this._setupDataIterator();
+  }
+
+  // ---------------------------------------------------------------- run
+
+  /**
+   * Runs (or resumes) the engine over `data`. Resolves with the state when the run completes, terminates or is
+   * interrupted; rejects with the process function's or a handler's error unless EXCEPTION_RAISED has handlers.
+   *
+   * @param data an array, iterable or async iterable of batches; null with `epochLength` to run without data
+   * @param options `maxEpochs` (default 1) or `maxIters`, and `epochLength` (default `data.length`)
+   * @example
+   * const state = await engine.run([1, 2, 3], { maxEpochs: 2 });
+   * state.iteration; // 6
+   */
+  async run(data: RunData<Batch> | null = null, options: RunOptions = {}): Promise<State<Batch, Output>> {
+    if (this.#isRunning) {
+      throw new Error(
+        'Engine.run: the engine is already running. Await the previous run() before calling run() again.',
+      );
+    }
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(
+        `Engine.run: argument options should be an object such as { maxEpochs: 5 }, got ${formatValue(options)}.`,
+      );
+    }
+    let { maxEpochs = null, maxIters = null, epochLength = null } = options;
+    const state = this.state;
+    if (data !== null && data !== undefined && !isIterable(data)) {
+      throw new TypeError(`Engine.run: argument data should be iterable or async iterable, got ${formatValue(data)}.`);
+    }
+    data ??= null;
+    checkCount('maxEpochs', maxEpochs);
+    checkCount('maxIters', maxIters);
+    if (epochLength !== null && !(Number.isInteger(epochLength) && epochLength >= 0)) {
+      throw new RangeError(
+        `Engine.run: argument epochLength should be a positive integer, got ${formatValue(epochLength)}.`,
+      );
+    }
+    if (maxEpochs !== null && maxIters !== null) {
+      throw new Error(
+        'Engine.run: arguments maxIters and maxEpochs are mutually exclusive. Please provide only maxEpochs or maxIters.',
+      );
+    }
+    if (maxIters !== null && state.maxEpochs !== null) {
+      throw new Error(
+        'Engine.run: to switch from maxEpochs to maxIters mode during resume, you must first reset by setting ' +
+          "'engine.state.maxEpochs = null' before calling run().",
+      );
+    }
+    if (maxEpochs !== null && state.maxIters !== null) {
+      throw new Error(
+        'Engine.run: to switch from maxIters to maxEpochs mode during resume, you must first reset by setting ' +
+          "'engine.state.maxIters = null' before calling run().",
+      );
+    }
+    if (state.maxEpochs !== null && maxEpochs !== null) this.#checkLimit('maxEpochs', maxEpochs, 'epoch', state.epoch);
+    if (state.maxIters !== null && maxIters !== null)
+      this.#checkLimit('maxIters', maxIters, 'iteration', state.iteration);
+
+    const isNewRun = (state.maxEpochs === null && state.maxIters === null) || (this.#isDone() && this.#resume === null);
+    if (isNewRun) {
+      if (data === null && epochLength === null && state.epochLength === null) {
+        throw new Error('Engine.run: epochLength should be provided if data is null.');
+      }
+      if (epochLength === null) epochLength = (data !== null ? lengthOf(data) : null) ?? state.epochLength;
+      if (epochLength !== null && epochLength < 1) {
+        throw new Error('Engine.run: input data has zero size. Please provide non-empty data.');
+      }
+      if (maxIters === null) maxEpochs ??= 1;
+      else maxEpochs = null;
+      this.#discardSuspendedRun();
+      state.iteration = 0;
+      state.epoch = 0;
+      state.maxEpochs = maxEpochs;
+      state.maxIters = maxIters;
+      state.epochLength = epochLength;
+      getLogger().info(
+        `Engine run starting with ${maxIters !== null ? `maxIters=${maxIters}` : `maxEpochs=${maxEpochs}`}.`,
+      );
+    } else {
+      if (state.epochLength !== null) {
+        if (epochLength !== null && epochLength !== state.epochLength) {
+          throw new Error(
+            `Engine.run: argument epochLength should be same as in the state, but given ${epochLength} vs ${state.epochLength}.`,
+          );
+        }
+      } else {
+        if (epochLength === null && data !== null) epochLength = lengthOf(data);
+        if (epochLength !== null) {
+          if (epochLength < 1) throw new Error('Engine.run: input data has zero size. Please provide non-empty data.');
+          state.epochLength = epochLength;
+        }
+      }
+      if (state.epochLength === null && data === null) {
+        throw new Error('Engine.run: epochLength should be provided if data is null.');
+      }
+      if (this.shouldTerminate) this._initIter = 0;
+    }
+    if (this._dataIterator === null) state.dataloader = data;
+
+    return new Promise<State<Batch, Output>>((resolve, reject) => {
+      this.#waiter = { resolve, reject };
+      this.#isRunning = true;
+      const resume = this.#resume;
+      if (resume !== null) {
+        this.#resume = null;
+        resume();
+        return;
+      }
+      this.#loop().then(
+        () => this.#settle(null),
+        (error: unknown) => this.#settle(error ?? new Error('Engine.run: the run failed with an empty error.')),
+      );
+    });
+  }
+
+  // ---------------------------------------------------------------- state dict
+
+  /**
+   * The engine's progress as plain data: `{ iteration, epochLength, maxEpochs | maxIters, ...user keys }`.
+   * Load it into a new engine with {@link loadStateDict} to resume from the same iteration.
+   */
+  stateDict(): Record<string, unknown> {
+    const state = this.state;
+    const dict: Record<string, unknown> = { iteration: state.iteration, epochLength: state.epochLength };
+    if (state.maxIters !== null) dict.maxIters = state.maxIters;
+    else dict.maxEpochs = state.maxEpochs;
+    for (const key of this.stateDictUserKeys) dict[key] = state[key];
+    return dict;
+  }
+
+  /**
+   * Restores progress saved by {@link stateDict}: exactly one of `iteration` / `epoch`, `epochLength`, exactly one of
+   * `maxEpochs` / `maxIters`, and every user key. The next `run()` resumes from there. A suspended run is discarded.
+   */
+  loadStateDict(stateDict: Record<string, unknown>): void {
+    const where = 'Engine.loadStateDict';
+    if (stateDict === null || typeof stateDict !== 'object' || Array.isArray(stateDict)) {
+      throw new TypeError(`${where}: argument stateDict should be an object, got ${formatValue(stateDict)}.`);
+    }
+    const sd = { ...stateDict };
+    const has = (key: string) => key in sd && sd[key] !== undefined;
+    if (has('iteration') && has('epoch')) {
+      throw new Error(
+        `${where}: state dictionary should contain only one of 'iteration' or 'epoch' keys. Found both: iteration=${formatValue(sd.iteration)}, epoch=${formatValue(sd.epoch)}.`,
+      );
+    }
+    if (!has('iteration') && !has('epoch')) {
+      throw new Error(
+        `${where}: required state attribute 'iteration' (or 'epoch') is absent in the provided stateDict.`,
+      );
+    }
+    if (!('epochLength' in sd)) {
+      throw new Error(`${where}: required state attribute 'epochLength' is absent in the provided stateDict.`);
+    }
+    const epochLength = sd.epochLength as number | null;
+    if (epochLength !== null && !(Number.isInteger(epochLength) && epochLength >= 0)) {
+      throw new RangeError(
+        `${where}: epochLength should be a positive integer or null, got ${formatValue(epochLength)}.`,
+      );
+    }
+    for (const key of ['iteration', 'epoch'] as const) {
+      if (has(key) && !(Number.isInteger(sd[key]) && (sd[key] as number) >= 0)) {
+        throw new RangeError(`${where}: ${key} should be a non-negative integer, got ${formatValue(sd[key])}.`);
+      }
+    }
+    if (has('epoch') && sd.epoch !== 0 && !(epochLength !== null && epochLength > 0)) {
+      throw new Error(
+        `${where}: epochLength must be a positive integer to calculate the missing 'iteration' from 'epoch', got ${formatValue(epochLength)}.`,
+      );
+    }
+    const hasMaxEpochs = 'maxEpochs' in sd;
+    const hasMaxIters = 'maxIters' in sd;
+    if (hasMaxEpochs === hasMaxIters) {
+      throw new Error(
+        `${where}: state dictionary should contain ${hasMaxEpochs ? 'only' : 'at least'} one of 'maxEpochs' or 'maxIters'.`,
+      );
+    }
+    for (const key of this.stateDictUserKeys) {
+      if (!(key in sd)) {
+        throw new Error(
+          `${where}: required user state attribute '${key}' is absent in the provided stateDict (keys: ${Object.keys(sd).join(', ')}).`,
+        );
+      }
+    }
+    const state = this.state;
+    const iteration = has('iteration') ? (sd.iteration as number) : (sd.epoch as number) * (epochLength ?? 0);
+    const epoch = epochLength !== null && epochLength > 0 ? Math.floor(iteration / epochLength) : 0;
+    const limit = (hasMaxEpochs ? sd.maxEpochs : sd.maxIters) as number | null;
+    if (limit !== null) checkCount(hasMaxEpochs ? 'maxEpochs' : 'maxIters', limit, where);
+    if (limit !== null && hasMaxEpochs && limit < epoch) this.#checkLimit('maxEpochs', limit, 'epoch', epoch, where);
+    if (limit !== null && hasMaxIters && limit < iteration) {
+      this.#checkLimit('maxIters', limit, 'iteration', iteration, where);
+    }
+    this.#discardSuspendedRun();
+    for (const key of this.stateDictUserKeys) state[key] = sd[key];
+    state.epochLength = epochLength;
+    state.iteration = iteration;
+    state.epoch = epoch;
+    state.maxEpochs = hasMaxEpochs ? limit : null;
+    state.maxIters = hasMaxIters ? limit : null;
+  }
+
+  // ---------------------------------------------------------------- hooks for subclasses
+
+  /** Makes the data iterator for the next epoch and where its counter starts. Overridden by DeterministicEngine. */
+  protected _setupEngine(): void {
+    this._setupDataIterator();
+    if (this._initIter === null) {
+      const { iteration, epochLength } = this.state;
+      this._initIter = epochLength !== null && epochLength > 0 ? iteration % epochLength : iteration;
+    }
+  }
+
+  /**
+   * Makes a fresh iterator over `state.dataloader` (a counter of `epochLength` undefined batches when there is no
+   * data). Uses `[Symbol.iterator]` when the data has one, else `[Symbol.asyncIterator]`.
+   */
+  protected _setupDataIterator(): void {
+    this._closeDataIterator();
+    const data = this.state.dataloader;
+    if (data === null) {
+      const length = this.state.epochLength ?? 0;
+      this._dataIterator = (function* () {
+        for (let i = 0; i < length; i++) yield undefined as Batch;
+      })();
+    } else if (typeof (data as Iterable<Batch>)[Symbol.iterator] === 'function') {
+      this._dataIterator = (data as Iterable<Batch>)[Symbol.iterator]();
+    } else {
+      this._dataIterator = (data as AsyncIterable<Batch>)[Symbol.asyncIterator]();
+    }
+  }
+
+  /** Drops the live iterator, letting it release what it holds (`iterator.return()`). */
+  protected _closeDataIterator(): void {
+    const iterator = this._dataIterator;
+    this._dataIterator = null;
+    if (iterator?.return === undefined) return;
+    try {
+      const closed = iterator.return();
+      if (isThenable(closed)) closed.then(undefined, () => {});
+    } catch {
+      // An iterator that fails to close has nothing left for us to release.
+    }
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #settle(error: unknown): void {
+    this.#isRunning = false;
+    const waiter = this.#waiter;
+    this.#waiter = null;
+    if (waiter === null) return;
+    if (error === null) waiter.resolve(this.state);
+    else waiter.reject(error);
+  }
+
+  #discardSuspendedRun(): void {
+    if (this.#resume === null && this._dataIterator === null) return;
+    this.#resume = null; // the suspended loop is never resumed: it is dropped with its closure
+    this._closeDataIterator();
+    this._initIter = null;
+  }
+
+  #isDone(): boolean {
+    const { maxIters, maxEpochs, epochLength, iteration, epoch } = this.state;
+    return (
+      (maxIters !== null && iteration >= maxIters) ||
+      (epochLength !== null && maxEpochs !== null && iteration >= epochLength * maxEpochs) ||
+      (maxEpochs !== null && epoch >= maxEpochs)
+    );
+  }
+
+  #checkLimit(name: string, value: number, progressName: string, progress: number, where = 'Engine.run'): void {
+    if (value < progress) {
+      throw new Error(
+        `${where}: argument ${name} should be greater than or equal to the start ${progressName} defined in the state: ` +
+          `${value} vs ${progress}. Please, set engine.state.${name} = null before calling engine.run() in order to restart the training from the beginning.`,
+      );
+    }
+  }
+
+  #expand(event: EventSpec, method: string): EventLike[] {
+    if (event instanceof EventList) return [...event.events];
+    if (Array.isArray(event)) {
+      if (event.length === 0)
+        throw new TypeError(`Engine.${method}: the list of events is empty; pass at least one event.`);
+      return [...event];
+    }
+    if (!isEventLike(event)) {
+      throw new TypeError(
+        `Engine.${method}: argument event should be an event (e.g. Events.EPOCH_COMPLETED), a filtered event, an event list or a custom event name, got ${formatValue(event)}.`,
+      );
+    }
+    return [event as EventLike];
+  }
+
+  #assertAllowed(event: EventLike, method: string): void {
+    if (!isEventLike(event)) {
+      throw new TypeError(`Engine.${method}: argument event should be an event, got ${formatValue(event)}.`);
+    }
+    const name = eventName(event);
+    if (!this.#allowedEvents.has(name)) {
+      throw new Error(
+        `Engine.${method}: event '${name}' is not a valid event for this ${this.constructor.name}. Register it first with engine.registerEvents([...]).`,
+      );
+    }
+  }
+
+  #eventValue(name: string): number {
+    const attr = this.#eventToAttr.get(name);
+    if (attr === undefined) {
+      throw new Error(
+        `Engine: Unknown event name '${name}': a filtered handler needs a state attribute to test; map one with registerEvents(events, { eventToAttr }).`,
+      );
+    }
+    return this.state[attr];
+  }
+
+  /** Calls the handlers of `name` over a snapshot of the list; returns a promise only if a handler returned one. */
+  #fire(name: string, eventArg?: unknown): void | Promise<void> {
+    this.lastEventName = name;
+    const list = this.#handlers.get(name);
+    if (list === undefined) return;
+    for (let i = 0; i < list.length; i++) {
+      const registration = list[i]!;
+      if (registration.filter !== null && !registration.filter(this, this.#eventValue(name))) continue;
+      const result = registration.invoke(this, eventArg);
+      if (isThenable(result)) return this.#fireRest(name, list, i + 1, result, eventArg);
+    }
+  }
+
+  async #fireRest(
+    name: string,
+    list: readonly Registration[],
+    from: number,
+    pending: PromiseLike<unknown>,
+    eventArg: unknown,
+  ): Promise<void> {
+    await pending;
+    for (let i = from; i < list.length; i++) {
+      const registration = list[i]!;
+      if (registration.filter !== null && !registration.filter(this, this.#eventValue(name))) continue;
+      const result = registration.invoke(this, eventArg);
+      if (isThenable(result)) await result;
+    }
+  }
+
+  get #isFlagged(): boolean {
+    return this.shouldTerminate !== false || this.shouldTerminateSingleEpoch !== false || this.shouldInterrupt;
+  }
+
+  /** Acts on the flags: terminate, then terminateEpoch, then interrupt (which suspends until the next run()). */
+  async #check(): Promise<void> {
+    if (this.shouldTerminate) throw new TerminateSignal();
+    if (this.shouldTerminateSingleEpoch) throw new TerminateEpochSignal();
+    if (this.shouldInterrupt) {
+      const fired = this.#fire(Events.INTERRUPT.name);
+      if (fired) await fired;
+      this.shouldInterrupt = false;
+      await new Promise<void>((resume) => {
+        this.#resume = resume;
+        this.#settle(null);
+      });
+    }
+  }
+
+  async #handleException(error: unknown): Promise<void> {
+    const handlers = this.#handlers.get(Events.EXCEPTION_RAISED.name);
+    if (handlers === undefined || handlers.length === 0) throw error;
+    const fired = this.#fire(Events.EXCEPTION_RAISED.name, error);
+    if (fired) await fired;
+  }
+
+  async #loop(): Promise<void> {
+    const state = this.state;
+    this.shouldTerminate = false;
+    this.shouldTerminateSingleEpoch = false;
+    this.shouldInterrupt = false;
+    state.times = { EPOCH_COMPLETED: 0, COMPLETED: 0 };
+    const start = now();
+    let fired: void | Promise<void>;
+    try {
+      try {
+        fired = this.#fire(Events.STARTED.name);
+        if (fired) await fired;
+        if (this.#isFlagged) await this.#check();
+        while (!this.#isDone() && !this.shouldTerminate) {
+          state.epoch += 1;
+          const handlersStart = now();
+          fired = this.#fire(Events.EPOCH_STARTED.name);
+          if (fired) await fired;
+          let epochTime = (now() - handlersStart) / 1000;
+          if (this.#isFlagged) await this.#check();
+          if (this._dataIterator === null) this._setupEngine();
+          epochTime += await this.#runEpoch();
+          state.times.EPOCH_COMPLETED = epochTime;
+          if ((this.shouldTerminateSingleEpoch as boolean | string) !== 'skip_epoch_completed') {
+            const completedStart = now();
+            fired = this.#fire(Events.EPOCH_COMPLETED.name);
+            if (fired) await fired;
+            state.times.EPOCH_COMPLETED = epochTime + (now() - completedStart) / 1000;
+          }
+          this.shouldTerminateSingleEpoch = false;
+          if (this.#isFlagged) await this.#check();
+        }
+      } catch (error) {
+        if (error instanceof TerminateSignal) {
+          fired = this.#fire(Events.TERMINATE.name);
+          if (fired) await fired;
+        } else if (error instanceof TerminateEpochSignal) {
+          throw new Error(
+            'Engine: the method terminateEpoch() should not be called on Events.STARTED or Events.EPOCH_STARTED. ' +
+              'Call engine.terminate() there instead, or terminateEpoch() from an iteration event.',
+          );
+        } else {
+          throw error;
+        }
+      }
+      state.times.COMPLETED = (now() - start) / 1000;
+      if ((this.shouldTerminate as boolean | string) !== 'skip_completed') {
+        fired = this.#fire(Events.COMPLETED.name);
+        if (fired) await fired;
+        state.times.COMPLETED = (now() - start) / 1000;
+      }
+    } catch (error) {
+      this._closeDataIterator();
+      await this.#handleException(error);
+    }
+    this._closeDataIterator();
+  }
+
+  /** One epoch: batches until epochLength is reached, the data runs out, or a signal ends it. Returns seconds taken. */
+  async #runEpoch(): Promise<number> {
+    const state = this.state;
+    const start = now();
+    let iterCounter = this._initIter ?? 0;
+    this._initIter = null;
+    let shouldExit = false;
+    let fired: void | Promise<void>;
+    try {
+      for (;;) {
+        state.batch = null;
+        const hasData = state.dataloader !== null;
+        if (hasData && this.lastEventName !== STOP_ITERATION) {
+          fired = this.#fire(Events.GET_BATCH_STARTED.name);
+          if (fired) await fired;
+          if (this.#isFlagged) await this.#check();
+        }
+        const iterator = this._dataIterator;
+        if (iterator === null) throw new Error('Engine: internal error, the data iterator is missing.');
+        let next = iterator.next();
+        if (isThenable(next)) next = await next;
+        if (next.done) {
+          if (state.epochLength === null) {
+            state.epochLength = iterCounter;
+            if (state.maxIters !== null) state.maxEpochs = Math.ceil(state.maxIters / iterCounter);
+            break;
+          }
+          if (shouldExit) {
+            if (!this.#isDone()) {
+              const total = state.maxEpochs !== null ? state.epochLength * state.maxEpochs : state.maxIters;
+              getLogger().warn(
+                'Data iterator can not provide data anymore but required total number of iterations to run is not reached. ' +
+                  `Current iteration: ${state.iteration} vs Total iterations to run : ${total}`,
+              );
+            }
+            break;
+          }
+          if (hasData) {
+            fired = this.#fire(STOP_ITERATION);
+            if (fired) await fired;
+            if (this.#isFlagged) await this.#check();
+          }
+          this._setupDataIterator();
+          shouldExit = true;
+          continue;
+        }
+        state.batch = next.value;
+        state.output = null;
+        if (hasData) {
+          fired = this.#fire(Events.GET_BATCH_COMPLETED.name);
+          if (fired) await fired;
+          if (this.#isFlagged) await this.#check();
+        }
+        iterCounter += 1;
+        shouldExit = false;
+        state.iteration += 1;
+        fired = this.#fire(Events.ITERATION_STARTED.name);
+        if (fired) await fired;
+        if (this.#isFlagged) await this.#check();
+        let output = this.#process(this as Engine<Batch, unknown>, state.batch as Batch);
+        if (isThenable(output)) output = await output;
+        state.output = output as Output;
+        fired = this.#fire(Events.ITERATION_COMPLETED.name);
+        if (fired) await fired;
+        if (this.#isFlagged) await this.#check();
+        if (state.epochLength !== null && iterCounter === state.epochLength) break;
+        if (state.maxIters !== null && state.iteration === state.maxIters) {
+          this.shouldTerminate = true;
+          throw new TerminateSignal();
+        }
+      }
+    } catch (error) {
+      if (error instanceof TerminateEpochSignal) {
+        fired = this.#fire(Events.TERMINATE_SINGLE_EPOCH.name, { iterCounter });
+        if (fired) await fired;
+        this._setupDataIterator();
+      } else if (error instanceof TerminateSignal) {
+        throw error;
+      } else {
+        await this.#handleException(error);
+      }
+    }
+    return (now() - start) / 1000;
+  }
+}
+
+function checkCount(name: string, value: unknown, where = 'Engine.run'): void {
+  if (value !== null && value !== undefined && !(Number.isInteger(value) && (value as number) >= 1)) {
+    throw new RangeError(`${where}: argument ${name} should be a positive integer, got ${formatValue(value)}.`);
+  }
+}
+
+function lengthOf(data: unknown): number | null {
+  const length = (data as { length?: unknown }).length;
+  return typeof length === 'number' && Number.isFinite(length) ? length : null;
+}
+
+function makeInvoker(
+  handler: Handler<any>,
+  args: unknown[],
+): (engine: Engine<any, any>, eventArg?: unknown) => unknown {
+  if (typeof handler === 'function') {
+    return args.length === 0
+      ? (engine, eventArg) => (eventArg === undefined ? handler(engine) : handler(engine, eventArg))
+      : (engine, eventArg) => (eventArg === undefined ? handler(engine, ...args) : handler(engine, eventArg, ...args));
+  }
+  if (handler !== null && typeof handler === 'object' && typeof handler.handle === 'function') {
+    return (engine, eventArg) =>
+      eventArg === undefined ? handler.handle(engine, ...args) : handler.handle(engine, eventArg, ...args);
+  }
+  throw new TypeError(
+    `Engine.addEventHandler: argument handler should be a function (engine, ...args) => void or an object with a handle(engine, ...args) method, got ${formatValue(handler)}.`,
+  );
+}
+
+export type { CallableEvent };
