@@ -102,6 +102,8 @@ export class Engine<Batch = unknown, Output = unknown> {
   /** Set while the run is suspended by an interrupt: calling it resumes the loop where it stopped. */
   #resume: (() => void) | null = null;
   #isRunning = false;
+  /** What the live iterator was made from: a generator passed as data is its own iterator and is never closed. */
+  #iteratorSource: unknown = null;
 
   constructor(processFunction: ProcessFunction<Batch, Output>) {
     if (typeof processFunction !== 'function') {
@@ -306,8 +308,6 @@ export class Engine<Batch = unknown, Output = unknown> {
       throw new TypeError(`Engine.run: argument data should be iterable or async iterable, got ${formatValue(data)}.`);
     }
     data ??= null;
-    checkCount('maxEpochs', maxEpochs);
-    checkCount('maxIters', maxIters);
     if (epochLength !== null && !(Number.isInteger(epochLength) && epochLength >= 0)) {
       throw new RangeError(
         `Engine.run: argument epochLength should be a positive integer, got ${formatValue(epochLength)}.`,
@@ -330,9 +330,16 @@ export class Engine<Batch = unknown, Output = unknown> {
           "'engine.state.maxIters = null' before calling run().",
       );
     }
-    if (state.maxEpochs !== null && maxEpochs !== null) this.#checkLimit('maxEpochs', maxEpochs, 'epoch', state.epoch);
-    if (state.maxIters !== null && maxIters !== null)
+    checkCount('maxEpochs', maxEpochs);
+    checkCount('maxIters', maxIters);
+    if (state.maxEpochs !== null && maxEpochs !== null) {
+      this.#checkLimit('maxEpochs', maxEpochs, 'epoch', state.epoch);
+      state.maxEpochs = maxEpochs;
+    }
+    if (state.maxIters !== null && maxIters !== null) {
       this.#checkLimit('maxIters', maxIters, 'iteration', state.iteration);
+      state.maxIters = maxIters;
+    }
 
     const isNewRun = (state.maxEpochs === null && state.maxIters === null) || (this.#isDone() && this.#resume === null);
     if (isNewRun) {
@@ -441,9 +448,10 @@ export class Engine<Batch = unknown, Output = unknown> {
         throw new RangeError(`${where}: ${key} should be a non-negative integer, got ${formatValue(sd[key])}.`);
       }
     }
-    if (has('epoch') && sd.epoch !== 0 && !(epochLength !== null && epochLength > 0)) {
+    const hasProgress = (sd.epoch ?? 0) !== 0 || (sd.iteration ?? 0) !== 0;
+    if (hasProgress && !(epochLength !== null && epochLength > 0)) {
       throw new Error(
-        `${where}: epochLength must be a positive integer to calculate the missing 'iteration' from 'epoch', got ${formatValue(epochLength)}.`,
+        `${where}: epochLength must be a positive integer to place iteration/epoch progress, got ${formatValue(epochLength)}.`,
       );
     }
     const hasMaxEpochs = 'maxEpochs' in sd;
@@ -496,6 +504,7 @@ export class Engine<Batch = unknown, Output = unknown> {
   protected _setupDataIterator(): void {
     this._closeDataIterator();
     const data = this.state.dataloader;
+    this.#iteratorSource = data;
     if (data === null) {
       const length = this.state.epochLength ?? 0;
       this._dataIterator = (function* () {
@@ -512,7 +521,7 @@ export class Engine<Batch = unknown, Output = unknown> {
   protected _closeDataIterator(): void {
     const iterator = this._dataIterator;
     this._dataIterator = null;
-    if (iterator?.return === undefined) return;
+    if (iterator?.return === undefined || iterator === this.#iteratorSource) return;
     try {
       const closed = iterator.return();
       if (isThenable(closed)) closed.then(undefined, () => {});
