@@ -1,1 +1,42 @@
-export {};
+export * from './checkpoint';
+export {
+  EarlyStopping,
+  type EarlyStoppingOptions,
+  type EarlyStoppingStateDict,
+} from './early-stopping';
+export {
+  ConcatScheduler,
+  type ConcatSchedulerOptions,
+  CosineAnnealingScheduler,
+  CyclicalScheduler,
+  type CyclicalSchedulerOptions,
+  createLrSchedulerWithWarmup,
+  LinearCyclicalScheduler,
+  type LinearCyclicalSchedulerOptions,
+  type LrSchedulerWithWarmupOptions,
+  ParamScheduler,
+  type ParamSchedulerOptions,
+  type ParamSchedulerStateDict,
+  type ParamTarget,
+  PiecewiseLinear,
+  type PiecewiseLinearOptions,
+  type ReduceLROnPlateauOptions,
+  ReduceLROnPlateauScheduler,
+  type SimulatedValue,
+} from './param-scheduler';
+export {
+  ProgressBar,
+  type ProgressBarAttachOptions,
+  type ProgressBarOptions,
+  StreamProgressSink,
+  type WritableLike,
+} from './progress-bar';
+export { DomProgressSink, type DomProgressTarget } from './progress-dom';
+export {
+  formatProgressLine,
+  formatProgressText,
+  type ProgressInfo,
+  type ProgressSink,
+} from './progress-format';
+export { TerminateOnNan, type TerminateOnNanOptions } from './terminate-on-nan';
+export { Timer, type TimerEvents, type TimerOptions } from './timer';

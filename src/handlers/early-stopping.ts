@@ -1,0 +1,205 @@
+import { Engine, getLogger } from '../engine';
+import { describeValue } from './utils';
+
+/** Options of {@link EarlyStopping}. */
+export interface EarlyStoppingOptions {
+  /** Number of calls without improvement after which the trainer is stopped; a positive integer. */
+  patience: number;
+  /** Returns the score of the engine the handler is attached to (usually an evaluator); may be async. */
+  scoreFunction: (engine: Engine<any, any>) => number | Promise<number>;
+  /** The engine to stop (usually the trainer). */
+  trainer: Engine<any, any>;
+  /** The smallest change of the score that counts as an improvement (default 0). */
+  minDelta?: number;
+  /** If true, `minDelta` is measured from the best score since the last reset of the counter rather than from the last score. */
+  cumulativeDelta?: boolean;
+  /** `'max'` (default): higher scores are better; `'min'`: lower scores are better. */
+  mode?: 'max' | 'min';
+  /** `'abs'` (default): improvement means beating `best ± minDelta`; `'rel'`: beating `best * (1 ± minDelta)`. */
+  minDeltaMode?: 'abs' | 'rel';
+}
+
+/** What {@link EarlyStopping.stateDict} returns: plain data, JSON-safe. */
+export interface EarlyStoppingStateDict {
+  counter: number;
+  bestScore: number | null;
+  minDeltaMode: 'abs' | 'rel';
+}
+
+/**
+ * Stops the trainer when a score has not improved for `patience` calls.
+ *
+ * The first call records the score as the best. Each later call that does not improve on the best (by more than
+ * `minDelta`) adds one to the counter; when the counter reaches `patience` the handler calls `trainer.terminate()`.
+ * An improvement resets the counter. Attach it to the engine whose score is watched, usually an evaluator.
+ *
+ * @example
+ * const stopper = new EarlyStopping({ patience: 3, scoreFunction: (e) => -e.state.metrics.loss, trainer });
+ * evaluator.on(Events.COMPLETED, stopper);
+ */
+export class EarlyStopping {
+  /** Calls without improvement to wait for. */
+  readonly patience: number;
+  /** The function that scores the engine. */
+  readonly scoreFunction: (engine: Engine<any, any>) => number | Promise<number>;
+  /** The engine stopped when patience runs out. */
+  readonly trainer: Engine<any, any>;
+  /** Minimum change counted as an improvement. */
+  readonly minDelta: number;
+  /** Whether `minDelta` is measured from the best score since the last counter reset. */
+  readonly cumulativeDelta: boolean;
+  /** Whether higher (`'max'`) or lower (`'min'`) scores are better. */
+  readonly mode: 'max' | 'min';
+  #minDeltaMode: 'abs' | 'rel';
+  #counter = 0;
+  #bestScore: number | null = null;
+
+  /**
+   * @param options - see {@link EarlyStoppingOptions}; `patience`, `scoreFunction` and `trainer` are required.
+   * @throws TypeError or RangeError when an option is invalid.
+   */
+  constructor(options: EarlyStoppingOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(
+        `EarlyStopping: argument should be an options object { patience, scoreFunction, trainer }, got ${describeValue(options)}.`,
+      );
+    }
+    const { patience, scoreFunction, trainer, minDelta = 0, cumulativeDelta = false, mode = 'max' } = options;
+    const minDeltaMode = options.minDeltaMode ?? 'abs';
+    if (typeof scoreFunction !== 'function') {
+      throw new TypeError(
+        `EarlyStopping: argument scoreFunction should be a function (engine) => number, got ${describeValue(scoreFunction)}.`,
+      );
+    }
+    if (typeof patience !== 'number' || !Number.isInteger(patience) || patience < 1) {
+      throw new RangeError(
+        `EarlyStopping: argument patience should be positive integer, got ${describeValue(patience)}; pass e.g. patience: 5.`,
+      );
+    }
+    if (!(trainer instanceof Engine)) {
+      throw new TypeError(
+        `EarlyStopping: argument trainer should be an Engine (an instance of Engine), got ${describeValue(trainer)}; pass the engine to stop.`,
+      );
+    }
+    if (typeof minDelta !== 'number' || Number.isNaN(minDelta) || minDelta < 0) {
+      throw new RangeError(
+        `EarlyStopping: argument minDelta should not be negative, got ${describeValue(minDelta)}; use mode: 'min' to minimise the score.`,
+      );
+    }
+    if (typeof cumulativeDelta !== 'boolean') {
+      throw new TypeError(
+        `EarlyStopping: argument cumulativeDelta should be a boolean, got ${describeValue(cumulativeDelta)}.`,
+      );
+    }
+    if (mode !== 'min' && mode !== 'max') {
+      throw new RangeError(`EarlyStopping: argument mode should be either 'min' or 'max', got ${describeValue(mode)}.`);
+    }
+    if (minDeltaMode !== 'abs' && minDeltaMode !== 'rel') {
+      throw new RangeError(
+        `EarlyStopping: argument minDeltaMode should be either 'abs' or 'rel', got ${describeValue(minDeltaMode)}.`,
+      );
+    }
+    this.patience = patience;
+    this.scoreFunction = scoreFunction;
+    this.trainer = trainer;
+    this.minDelta = minDelta;
+    this.cumulativeDelta = cumulativeDelta;
+    this.mode = mode;
+    this.#minDeltaMode = minDeltaMode;
+  }
+
+  /** Calls without improvement so far. */
+  get counter(): number {
+    return this.#counter;
+  }
+
+  /** The best score so far, or null before the first call. */
+  get bestScore(): number | null {
+    return this.#bestScore;
+  }
+
+  /** Whether `minDelta` is absolute (`'abs'`) or relative to the best score (`'rel'`). */
+  get minDeltaMode(): 'abs' | 'rel' {
+    return this.#minDeltaMode;
+  }
+
+  /**
+   * Scores `engine` and updates the counter; stops the trainer when patience runs out. Called by the engine.
+   *
+   * @param engine - the engine the handler is attached to; passed to `scoreFunction`.
+   */
+  async handle(engine: Engine<any, any>): Promise<void> {
+    const score = await this.scoreFunction(engine);
+    if (typeof score !== 'number') {
+      throw new TypeError(
+        `EarlyStopping: scoreFunction should return a number, got ${describeValue(score)}; read tensors with await t.data() first.`,
+      );
+    }
+    const best = this.#bestScore;
+    if (best === null) {
+      this.#bestScore = score;
+      return;
+    }
+    const isMax = this.mode === 'max';
+    const delta = isMax ? this.minDelta : -this.minDelta;
+    const threshold = this.#minDeltaMode === 'abs' ? best + delta : best * (1 + delta);
+    // Written so that a NaN score is never an improvement.
+    const isImprovement = isMax ? score > threshold : score < threshold;
+    if (isImprovement) {
+      this.#bestScore = score;
+      this.#counter = 0;
+      return;
+    }
+    if (!this.cumulativeDelta && (isMax ? score > best : score < best)) {
+      this.#bestScore = score;
+    }
+    this.#counter += 1;
+    const logger = getLogger();
+    logger.debug(`EarlyStopping: ${this.#counter} / ${this.patience}`);
+    if (this.#counter >= this.patience) {
+      logger.info('EarlyStopping: Stop training');
+      this.trainer.terminate();
+    }
+  }
+
+  /** Forgets the best score and zeroes the counter, e.g. before a new training run. */
+  reset(): void {
+    this.#counter = 0;
+    this.#bestScore = null;
+  }
+
+  /** Returns `{ counter, bestScore, minDeltaMode }` as plain data. */
+  stateDict(): EarlyStoppingStateDict {
+    return { counter: this.#counter, bestScore: this.#bestScore, minDeltaMode: this.#minDeltaMode };
+  }
+
+  /**
+   * Restores what {@link stateDict} returned.
+   *
+   * @throws TypeError when `counter` or `bestScore` is missing or of the wrong type.
+   */
+  loadStateDict(stateDict: Partial<EarlyStoppingStateDict>): void {
+    if (stateDict === null || typeof stateDict !== 'object') {
+      throw new TypeError(`EarlyStopping: loadStateDict expects an object, got ${describeValue(stateDict)}.`);
+    }
+    const { counter, bestScore, minDeltaMode } = stateDict;
+    if (typeof counter !== 'number' || !Number.isInteger(counter) || counter < 0) {
+      throw new TypeError(
+        `EarlyStopping: the state dict should have a non-negative integer 'counter', got ${describeValue(counter)}.`,
+      );
+    }
+    if (bestScore !== null && typeof bestScore !== 'number') {
+      throw new TypeError(
+        `EarlyStopping: the state dict should have 'bestScore' as a number or null, got ${describeValue(bestScore)}.`,
+      );
+    }
+    if (minDeltaMode !== undefined && minDeltaMode !== 'abs' && minDeltaMode !== 'rel') {
+      throw new TypeError(
+        `EarlyStopping: the state dict's 'minDeltaMode' should be 'abs' or 'rel', got ${describeValue(minDeltaMode)}.`,
+      );
+    }
+    this.#counter = counter;
+    this.#bestScore = bestScore;
+    if (minDeltaMode !== undefined) this.#minDeltaMode = minDeltaMode;
+  }
+}

@@ -1,0 +1,363 @@
+import * as tf from '@tensorflow/tfjs';
+import { type Engine, type EventLike, Events, eventName, FilteredEvent } from '../engine';
+import { DomProgressSink } from './progress-dom';
+import { formatNumber, formatProgressLine, type ProgressInfo, type ProgressSink } from './progress-format';
+import { describeValue, isPlainObject } from './utils';
+
+/** The part of a Node `Writable` (e.g. `process.stderr`) the terminal sink uses. */
+export interface WritableLike {
+  write(chunk: string): unknown;
+  /** Terminal width; lines are cut to fit when known. */
+  columns?: number;
+}
+
+/** Options of {@link ProgressBar}. Give at most one of `stream`, `element`/`container`, `sink`. */
+export interface ProgressBarOptions {
+  /** Terminal stream to draw one updating line on (`\r`); default `process.stderr` in Node. */
+  stream?: WritableLike;
+  /** An existing `<progress>` element to update (browser). */
+  element?: HTMLProgressElement;
+  /** With `element`: where the text (counts, rate, ETA, metrics) goes; default a `<span>` added after it. */
+  textElement?: HTMLElement;
+  /** A parent element to append a `<progress>` and a text `<span>` to (browser; default `document.body`). */
+  container?: HTMLElement;
+  /** A custom display. */
+  sink?: ProgressSink;
+  /** Replaces the default description (`'Epoch'`/`'Iteration'`). */
+  desc?: string;
+  /** Keep the finished bar visible after its closing event (default false: the terminal line is cleared). */
+  persist?: boolean;
+  /** Minimum milliseconds between redraws (default 100); the last event of a bar is always drawn. */
+  minInterval?: number;
+  /** Width of the text bar in characters (default 20). */
+  barWidth?: number;
+  /** Clock in milliseconds (default `performance.now`); inject a fake one in tests. */
+  now?: () => number;
+}
+
+/** Options of {@link ProgressBar.attach}. */
+export interface ProgressBarAttachOptions {
+  /** Entries of `engine.state.metrics` to show, or `'all'`. */
+  metricNames?: string[] | 'all';
+  /** Picks what to show from `engine.state.output`: a number, a scalar tensor, or `{ name: value }`. */
+  outputTransform?: (output: any) => unknown;
+  /** `engine.state` attributes to show, e.g. `['alpha']`. */
+  stateAttributes?: string[];
+  /** The event that advances the bar (default `ITERATION_COMPLETED`; filtered events allowed). */
+  event?: EventLike;
+  /** The event that closes the bar (default `EPOCH_COMPLETED`); must come after `event` and not be filtered. */
+  closingEvent?: EventLike;
+}
+
+const EVENTS_ORDER = [
+  Events.STARTED.name,
+  Events.EPOCH_STARTED.name,
+  Events.ITERATION_STARTED.name,
+  Events.ITERATION_COMPLETED.name,
+  Events.EPOCH_COMPLETED.name,
+  Events.COMPLETED.name,
+];
+const ITERATION_EVENTS = [Events.ITERATION_STARTED.name, Events.ITERATION_COMPLETED.name];
+const EPOCH_EVENTS = [Events.EPOCH_STARTED.name, Events.EPOCH_COMPLETED.name];
+
+interface OpenBar {
+  startedAt: number;
+  firstN: number;
+  lastDrawAt: number;
+  info: ProgressInfo | null;
+}
+
+/**
+ * Shows training progress: in Node one updating terminal line (on `process.stderr` by default), in the browser a
+ * `<progress>` element with a text line. It shows the epoch, the iteration out of the epoch length, the rate, the ETA,
+ * and chosen metrics or output values. Redraws are throttled (`minInterval`, 100 ms by default) and only read back
+ * a scalar tensor output when it is time to redraw.
+ *
+ * @example
+ * new ProgressBar().attach(trainer, { outputTransform: (loss) => ({ loss }), metricNames: ['accuracy'] });
+ * // Epoch [2/5]: [64/128]  50%|██████████          , loss=0.123, accuracy=0.91 [00:06<00:06, 9.87it/s]
+ */
+export class ProgressBar {
+  readonly #sink: ProgressSink;
+  readonly #desc: string | null;
+  readonly #persist: boolean;
+  readonly #minInterval: number;
+  readonly #now: () => number;
+  #bar: OpenBar | null = null;
+
+  /** @param options - where and how to draw, see {@link ProgressBarOptions}. */
+  constructor(options: ProgressBarOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`ProgressBar: argument options should be an object, got ${describeValue(options)}.`);
+    }
+    const { desc, persist = false, minInterval = 100, barWidth = 20, now = () => performance.now() } = options;
+    if (desc !== undefined && typeof desc !== 'string') {
+      throw new TypeError(`ProgressBar: argument desc should be a string, got ${describeValue(desc)}.`);
+    }
+    if (typeof minInterval !== 'number' || !(minInterval >= 0)) {
+      throw new RangeError(
+        `ProgressBar: argument minInterval should be a non-negative number of milliseconds, got ${describeValue(minInterval)}.`,
+      );
+    }
+    if (typeof barWidth !== 'number' || !Number.isInteger(barWidth) || barWidth < 1) {
+      throw new RangeError(
+        `ProgressBar: argument barWidth should be a positive integer, got ${describeValue(barWidth)}.`,
+      );
+    }
+    if (typeof now !== 'function') {
+      throw new TypeError(
+        `ProgressBar: argument now should be a function returning milliseconds, got ${describeValue(now)}.`,
+      );
+    }
+    this.#sink = chooseSink(options, barWidth);
+    this.#desc = desc ?? null;
+    this.#persist = Boolean(persist);
+    this.#minInterval = minInterval;
+    this.#now = now;
+  }
+
+  /**
+   * Shows the bar for `engine`'s runs: it advances on `event` and closes on `closingEvent`.
+   *
+   * @param engine - the engine to follow.
+   * @param options - what to show and when, see {@link ProgressBarAttachOptions}.
+   * @returns this bar.
+   */
+  attach(engine: Engine<any, any>, options: ProgressBarAttachOptions = {}): this {
+    const {
+      metricNames = [],
+      outputTransform,
+      stateAttributes = [],
+      event = Events.ITERATION_COMPLETED,
+      closingEvent = Events.EPOCH_COMPLETED,
+    } = options;
+    if (metricNames !== 'all' && !(Array.isArray(metricNames) && metricNames.every((m) => typeof m === 'string'))) {
+      throw new TypeError(
+        `ProgressBar.attach: argument metricNames should be an array of metric names or 'all', got ${describeValue(metricNames)}.`,
+      );
+    }
+    if (outputTransform !== undefined && typeof outputTransform !== 'function') {
+      throw new TypeError(
+        `ProgressBar.attach: argument outputTransform should be a function (output) => value, got ${describeValue(outputTransform)}.`,
+      );
+    }
+    if (!(Array.isArray(stateAttributes) && stateAttributes.every((a) => typeof a === 'string'))) {
+      throw new TypeError(
+        `ProgressBar.attach: argument stateAttributes should be an array of strings, got ${describeValue(stateAttributes)}.`,
+      );
+    }
+    const name = eventName(event);
+    const closingName = eventName(closingEvent);
+    if (![...ITERATION_EVENTS, ...EPOCH_EVENTS].includes(name)) {
+      throw new RangeError(
+        `ProgressBar.attach: logging event ${name} is not supported; use an ITERATION_* or EPOCH_* event of Events.`,
+      );
+    }
+    if (closingEvent instanceof FilteredEvent) {
+      throw new TypeError(
+        'ProgressBar.attach: closing event should not be a filtered event; pass e.g. Events.EPOCH_COMPLETED.',
+      );
+    }
+    if (!(EVENTS_ORDER.indexOf(name) < EVENTS_ORDER.indexOf(closingName))) {
+      throw new RangeError(
+        `ProgressBar.attach: logging event ${name} should be called before closing event ${closingName}; ` +
+          `e.g. event: Events.EPOCH_COMPLETED goes with closingEvent: Events.COMPLETED.`,
+      );
+    }
+    const selection: Selection = { metricNames, outputTransform, stateAttributes };
+    engine.addEventHandler(event, (e: Engine<any, any>) => this.#advance(e, name, closingName, selection));
+    engine.addEventHandler(closingEvent, () => this.#close());
+    return this;
+  }
+
+  /**
+   * Writes a message without breaking the bar (on the terminal: above the line).
+   *
+   * @example
+   * trainer.on(Events.EPOCH_COMPLETED, (e) => bar.logMessage(`epoch ${e.state.epoch} done`));
+   */
+  logMessage(message: string): void {
+    if (this.#sink.message) this.#sink.message(String(message));
+  }
+
+  /** Counts the event; returns a promise only when it redraws, so skipped events cost the loop no await. */
+  #advance(
+    engine: Engine<any, any>,
+    name: string,
+    closingName: string,
+    selection: Selection,
+  ): Promise<void> | undefined {
+    const state = engine.state;
+    const total = countOf(name, engine);
+    const step = ITERATION_EVENTS.includes(name) ? state.iteration : state.epoch;
+    const n = total !== null ? ((step - 1) % total) + 1 : step;
+    const now = this.#now();
+    if (this.#bar === null) this.#bar = { startedAt: now, firstN: n, lastDrawAt: Number.NEGATIVE_INFINITY, info: null };
+    const bar = this.#bar;
+    const isLast = total !== null && n >= total;
+    if (!isLast && now - bar.lastDrawAt < this.#minInterval) return;
+    bar.lastDrawAt = now;
+    const elapsed = (now - bar.startedAt) / 1000;
+    const rate = elapsed > 0 && n > bar.firstN ? (n - bar.firstN) / elapsed : null;
+    const eta = rate !== null && total !== null ? Math.max(total - n, 0) / rate : null;
+    const desc = this.#describe(engine, closingName);
+    return renderPostfix(engine, selection).then((postfix) => {
+      if (this.#bar !== bar) return; // closed while reading values
+      bar.info = { desc, n, total, elapsed, rate, eta, postfix };
+      this.#sink.update(bar.info);
+    });
+  }
+
+  #close(): void {
+    const bar = this.#bar;
+    this.#bar = null;
+    if (bar?.info) {
+      const info = bar.info.total !== null ? { ...bar.info, n: bar.info.total, eta: 0 } : bar.info;
+      this.#sink.close(info, this.#persist);
+    }
+  }
+
+  #describe(engine: Engine<any, any>, closingName: string): string {
+    const state = engine.state;
+    let desc = this.#desc ?? (state.maxEpochs === 1 ? 'Iteration' : 'Epoch');
+    const closingTotal = countOf(closingName, engine);
+    if (closingTotal !== null && closingTotal > 1) {
+      const closingStep = EPOCH_EVENTS.includes(closingName) ? state.epoch : state.iteration;
+      desc += ` [${closingStep}/${closingTotal}]`;
+    }
+    return desc;
+  }
+}
+
+interface Selection {
+  metricNames: string[] | 'all';
+  outputTransform: ((output: any) => unknown) | undefined;
+  stateAttributes: string[];
+}
+
+/** Events in a full bar for an event name: the epoch length for iteration events, maxEpochs for epoch events. */
+function countOf(name: string, engine: Engine<any, any>): number | null {
+  const state = engine.state;
+  if (ITERATION_EVENTS.includes(name)) return state.epochLength ?? null;
+  if (EPOCH_EVENTS.includes(name)) {
+    if (state.maxEpochs !== null) return state.maxEpochs;
+    if (state.maxIters !== null && state.epochLength) return Math.ceil(state.maxIters / state.epochLength);
+    return null;
+  }
+  return 1;
+}
+
+/** Collects `[name, text]` for the selected metrics, state attributes and output; reads scalar tensors. */
+async function renderPostfix(engine: Engine<any, any>, selection: Selection): Promise<Array<[string, string]>> {
+  const entries: Array<[string, unknown]> = [];
+  const metrics = engine.state.metrics ?? {};
+  const names = selection.metricNames === 'all' ? Object.keys(metrics) : selection.metricNames;
+  for (const name of names) if (name in metrics) entries.push([name, metrics[name]]);
+  if (selection.outputTransform) {
+    const output = selection.outputTransform(engine.state.output);
+    if (isPlainObject(output)) entries.push(...Object.entries(output));
+    else entries.push(['output', output]);
+  }
+  for (const name of selection.stateAttributes) entries.push([name, engine.state[name]]);
+  const rendered: Array<[string, string]> = [];
+  for (const [name, value] of entries) {
+    if (typeof value === 'number') rendered.push([name, formatNumber(value)]);
+    else if (typeof value === 'string') rendered.push([name, value]);
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'number')) {
+      value.forEach((v, i) => {
+        rendered.push([`${name}_${i}`, formatNumber(v)]);
+      });
+    } else if (value instanceof tf.Tensor && value.size === 1 && !value.isDisposed) {
+      const data = await value.data();
+      rendered.push([name, formatNumber(Number(data[0]))]);
+    }
+  }
+  return rendered;
+}
+
+/**
+ * Draws the bar as one line on a terminal stream, rewritten in place with `\r`.
+ *
+ * @example
+ * new ProgressBar({ sink: new StreamProgressSink(process.stdout) });
+ */
+export class StreamProgressSink implements ProgressSink {
+  readonly #stream: WritableLike;
+  readonly #barWidth: number;
+  #lastLength = 0;
+  #lastLine = '';
+
+  /**
+   * @param stream - where to write, e.g. `process.stderr`.
+   * @param barWidth - width of the bar in characters (default 20).
+   */
+  constructor(stream: WritableLike, barWidth = 20) {
+    if (stream === null || typeof stream !== 'object' || typeof stream.write !== 'function') {
+      throw new TypeError(
+        `StreamProgressSink: argument stream should have a write(text) method, e.g. process.stderr, got ${describeValue(stream)}.`,
+      );
+    }
+    this.#stream = stream;
+    this.#barWidth = barWidth;
+  }
+
+  update(info: ProgressInfo): void {
+    this.#draw(formatProgressLine(info, this.#barWidth));
+  }
+
+  close(info: ProgressInfo, persist: boolean): void {
+    if (persist) {
+      this.#draw(formatProgressLine(info, this.#barWidth));
+      this.#stream.write('\n');
+    } else if (this.#lastLength > 0) {
+      this.#stream.write(`\r${' '.repeat(this.#lastLength)}\r`);
+    }
+    this.#lastLength = 0;
+    this.#lastLine = '';
+  }
+
+  message(text: string): void {
+    const line = this.#lastLine;
+    if (this.#lastLength > 0) this.#stream.write(`\r${' '.repeat(this.#lastLength)}\r`);
+    this.#stream.write(`${text}\n`);
+    this.#lastLength = 0;
+    if (line) this.#draw(line);
+  }
+
+  #draw(line: string): void {
+    const columns = this.#stream.columns;
+    const fitted = columns && columns > 1 && line.length >= columns ? line.slice(0, columns - 1) : line;
+    const padding = ' '.repeat(Math.max(this.#lastLength - fitted.length, 0));
+    this.#stream.write(`\r${fitted}${padding}`);
+    this.#lastLength = fitted.length;
+    this.#lastLine = fitted;
+  }
+}
+
+function chooseSink(options: ProgressBarOptions, barWidth: number): ProgressSink {
+  const { stream, element, textElement, container, sink } = options;
+  const given = [stream, element ?? container, sink].filter((x) => x !== undefined).length;
+  if (given > 1 || (element !== undefined && container !== undefined)) {
+    throw new TypeError('ProgressBar: give at most one of the options stream, element, container and sink.');
+  }
+  if (sink !== undefined) {
+    if (
+      sink === null ||
+      typeof sink !== 'object' ||
+      typeof sink.update !== 'function' ||
+      typeof sink.close !== 'function'
+    ) {
+      throw new TypeError(
+        `ProgressBar: argument sink should have update(info) and close(info, persist) methods, got ${describeValue(sink)}.`,
+      );
+    }
+    return sink;
+  }
+  if (stream !== undefined) return new StreamProgressSink(stream, barWidth);
+  if (element !== undefined) return new DomProgressSink({ element, textElement });
+  if (container !== undefined) return new DomProgressSink({ container });
+  const stderr = (globalThis as { process?: { stderr?: WritableLike } }).process?.stderr;
+  if (stderr && typeof stderr.write === 'function') return new StreamProgressSink(stderr, barWidth);
+  if (typeof document !== 'undefined' && document.body) return new DomProgressSink({ container: document.body });
+  throw new TypeError('ProgressBar: no place to draw; pass one of the options stream, element, container or sink.');
+}
