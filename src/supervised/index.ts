@@ -1,1 +1,14 @@
-export {};
+export {
+  defaultPrepareBatch,
+  type ModelFn,
+  type PrepareBatch,
+  type SupervisedModel,
+} from './common';
+export { type AttachableMetric, createSupervisedEvaluator, type SupervisedEvaluatorOptions } from './evaluator';
+export {
+  createSupervisedTbpttTrainer,
+  type RecurrentModelFn,
+  type SupervisedTbpttTrainerOptions,
+  TbpttEvents,
+} from './tbptt';
+export { createSupervisedTrainer, type LossFn, type SupervisedTrainerOptions } from './trainer';
