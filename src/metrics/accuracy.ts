@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs';
+import { DeviceState } from './device-state';
+import {
+  type ClassificationKind,
+  checkSameKind,
+  classificationBatch,
+  describeValue,
+  type PredictionPair,
+  toPair,
+} from './inputs';
+import { Metric, NotComputableError } from './metric';
+
+/**
+ * The fraction of correct predictions, over all positions seen since the last reset.
+ *
+ * Inputs are `[yPred, y]` (or `{ yPred, y }`), classes on the last axis:
+ * - binary: `yPred` and `y` of shape (N) or (N, ..., 1). `yPred` may hold probabilities: values above 0.5 count
+ *   as 1 (the reference requires 0/1 predictions; 0/1 inputs give the same result).
+ * - multiclass: `yPred` (N, ..., C) logits or probabilities (argmax is the prediction) with `y` (N, ...) class
+ *   indices or one-hot `y` (N, ..., C). Indices outside [0, C) count as wrong (checking them would need a readback).
+ * - multilabel (`isMultilabel: true`): `yPred` and `y` (N, ..., C), thresholded at 0.5; a sample is correct only
+ *   when all C labels match.
+ *
+ * @example
+ * const acc = new Accuracy();
+ * acc.attach(evaluator, 'accuracy');
+ * await evaluator.run(batches); // evaluator.state.metrics.accuracy === 0.93
+ */
+export class Accuracy extends Metric<PredictionPair, number> {
+  readonly #isMultilabel: boolean;
+  readonly #state = new DeviceState('Accuracy');
+  #numExamples = 0;
+  #kind: { kind: ClassificationKind; numClasses: number } | null = null;
+
+  /**
+   * @param options.isMultilabel treat inputs as multilabel (default false).
+   * @param options.outputTransform maps the engine output to `[yPred, y]`.
+   */
+  constructor(options: { isMultilabel?: boolean; outputTransform?: (output: any) => PredictionPair } = {}) {
+    super(options);
+    const { isMultilabel = false } = options;
+    if (typeof isMultilabel !== 'boolean') {
+      throw new TypeError(`Accuracy: option isMultilabel should be a boolean, got ${describeValue(isMultilabel)}.`);
+    }
+    this.#isMultilabel = isMultilabel;
+  }
+
+  reset(): void {
+    this.#state.reset();
+    this.#numExamples = 0;
+    this.#kind = null;
+  }
+
+  update(output: PredictionPair): void {
+    const [yPred, y] = toPair(output, 'Accuracy');
+    tf.tidy(() => {
+      const batch = classificationBatch(yPred, y, this.#isMultilabel, 'Accuracy');
+      this.#kind = checkSameKind(this.#kind, batch, 'Accuracy');
+      let correct: tf.Tensor;
+      if (batch.kind === 'multilabel') correct = tf.all(tf.equal(batch.pred, batch.target), -1);
+      else correct = tf.equal(batch.pred, batch.target);
+      this.#state.add({ correct: tf.sum(tf.cast(correct, 'float32')) });
+      this.#numExamples += batch.count;
+    });
+  }
+
+  async compute(): Promise<number> {
+    if (this.#numExamples === 0) {
+      throw new NotComputableError('Accuracy must have at least one example before it can be computed.');
+    }
+    const numExamples = this.#numExamples;
+    const sums = await this.#state.read();
+    return (sums.get('correct')?.[0] ?? 0) / numExamples;
+  }
+}

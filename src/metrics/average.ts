@@ -1,0 +1,54 @@
+import * as tf from '@tensorflow/tfjs';
+import { DeviceState } from './device-state';
+import { describeValue, nest } from './inputs';
+import { Metric, NotComputableError } from './metric';
+
+/** A value {@link Average} takes: a number or a tensor. */
+export type AverageInput = number | tf.Tensor;
+
+/**
+ * The mean of the engine outputs (numbers or tensors) since the last reset. A tensor of rank 2 or more is a
+ * batch: it is summed over its first axis and counts as `shape[0]` samples; a scalar or a vector counts as one
+ * sample. The result is a number for scalar inputs, else a (nested) array shaped like one sample.
+ *
+ * @example
+ * new Average({ outputTransform: (out) => out.loss }).attach(trainer, 'meanLoss');
+ */
+export class Average extends Metric<AverageInput, number | number[] | number[][]> {
+  readonly #state = new DeviceState('Average');
+  #numExamples = 0;
+
+  /** @param options.outputTransform maps the engine output to a number or a tensor. */
+  constructor(options: { outputTransform?: (output: any) => AverageInput } = {}) {
+    super(options);
+  }
+
+  reset(): void {
+    this.#state.reset();
+    this.#numExamples = 0;
+  }
+
+  update(output: AverageInput): void {
+    if (typeof output === 'number') {
+      this.#state.add({ sum: output });
+      this.#numExamples += 1;
+      return;
+    }
+    if (!(output instanceof tf.Tensor)) {
+      throw new TypeError(`Average: update expects a number or a tensor, got ${describeValue(output)}.`);
+    }
+    tf.tidy(() => this.#state.add({ sum: output.rank > 1 ? tf.sum(output, 0) : output }));
+    this.#numExamples += output.rank > 1 ? output.shape[0] : 1;
+  }
+
+  async compute(): Promise<number | number[] | number[][]> {
+    if (this.#numExamples < 1) {
+      throw new NotComputableError('Average must have at least one example before it can be computed.');
+    }
+    const numExamples = this.#numExamples;
+    const shape = this.#state.shapeOf('sum') ?? [];
+    const sums = await this.#state.read();
+    const values = Array.from(sums.get('sum') ?? [], (v) => v / numExamples);
+    return nest(values, shape) as number | number[] | number[][];
+  }
+}

@@ -1,0 +1,49 @@
+import * as tf from '@tensorflow/tfjs';
+import { DeviceState } from './device-state';
+import { type PredictionPair, regressionPair } from './inputs';
+import { Metric, NotComputableError } from './metric';
+
+/**
+ * Mean squared error: the sum of squared differences divided by the number of samples (the batch dimension,
+ * like the reference: for (N, D) outputs it is the per-sample squared error summed over D, averaged over N).
+ *
+ * @example
+ * new MeanSquaredError().attach(evaluator, 'mse');
+ */
+export class MeanSquaredError extends Metric<PredictionPair, number> {
+  readonly #state: DeviceState;
+  #numExamples = 0;
+
+  /** @param options.outputTransform maps the engine output to `[yPred, y]` (same number of values). */
+  constructor(options: { outputTransform?: (output: any) => PredictionPair } = {}) {
+    super(options);
+    this.#state = new DeviceState(this.metricName);
+  }
+
+  protected override get metricName(): string {
+    return 'MeanSquaredError';
+  }
+
+  reset(): void {
+    this.#state.reset();
+    this.#numExamples = 0;
+  }
+
+  update(output: PredictionPair): void {
+    const [yPred, y] = regressionPair(output, this.metricName);
+    tf.tidy(() => {
+      const diff = tf.sub(tf.cast(yPred, 'float32'), tf.reshape(tf.cast(y, 'float32'), yPred.shape));
+      this.#state.add({ sum: tf.sum(tf.square(diff)) });
+    });
+    this.#numExamples += y.rank === 0 ? 1 : y.shape[0];
+  }
+
+  async compute(): Promise<number> {
+    if (this.#numExamples === 0) {
+      throw new NotComputableError(`${this.metricName} must have at least one example before it can be computed.`);
+    }
+    const numExamples = this.#numExamples;
+    const sums = await this.#state.read();
+    return (sums.get('sum')?.[0] ?? 0) / numExamples;
+  }
+}

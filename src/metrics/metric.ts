@@ -1,0 +1,458 @@
+import { type CallableEvent, type Engine, type EventLike, Events } from '../engine';
+import { checkOutputTransform, describeValue } from './inputs';
+
+/**
+ * Thrown by `compute()` when a metric has no data to compute from yet (no `update` since the last `reset`).
+ *
+ * @example
+ * try { await new Accuracy().compute(); } catch (e) { if (e instanceof NotComputableError) ... }
+ */
+export class NotComputableError extends Error {
+  override readonly name = 'NotComputableError';
+}
+
+/**
+ * When an attached metric resets, updates and computes: three engine events. Pass one of the exported values
+ * {@link EpochWise} (the default), {@link BatchWise}, {@link RunningEpochWise} or {@link RunningBatchWise}.
+ */
+export interface MetricUsage {
+  /** The reference's name for this usage, e.g. `'epoch_wise'`. */
+  readonly usageName: string;
+  /** Event on which the metric resets. */
+  readonly STARTED: EventLike;
+  /** Event on which the metric updates from `engine.state.output`. */
+  readonly ITERATION_COMPLETED: EventLike;
+  /** Event on which the metric computes and writes `engine.state.metrics[name]`. */
+  readonly COMPLETED: EventLike;
+}
+
+function usage(usageName: string, started: CallableEvent, iteration: CallableEvent, completed: CallableEvent) {
+  return Object.freeze({ usageName, STARTED: started, ITERATION_COMPLETED: iteration, COMPLETED: completed });
+}
+
+/** Reset at EPOCH_STARTED, update at ITERATION_COMPLETED, compute at EPOCH_COMPLETED: one value per epoch. */
+export const EpochWise: MetricUsage = usage(
+  'epoch_wise',
+  Events.EPOCH_STARTED,
+  Events.ITERATION_COMPLETED,
+  Events.EPOCH_COMPLETED,
+);
+
+/** Reset at ITERATION_STARTED, update and compute at ITERATION_COMPLETED: one value per batch. */
+export const BatchWise: MetricUsage = usage(
+  'batch_wise',
+  Events.ITERATION_STARTED,
+  Events.ITERATION_COMPLETED,
+  Events.ITERATION_COMPLETED,
+);
+
+/**
+ * Reset at STARTED only, update and compute at every ITERATION_COMPLETED: the value covers the run so far.
+ * The default usage of {@link RunningAverage}.
+ */
+export const RunningBatchWise: MetricUsage = usage(
+  'running_batch_wise',
+  Events.STARTED,
+  Events.ITERATION_COMPLETED,
+  Events.ITERATION_COMPLETED,
+);
+
+/**
+ * Reset at STARTED only, update and compute at every EPOCH_COMPLETED (reference 0.5 semantics: the update sees the
+ * engine output at the end of the epoch). Meant for a {@link RunningAverage} of an epoch-wise source metric.
+ */
+export const RunningEpochWise: MetricUsage = usage(
+  'running_epoch_wise',
+  Events.STARTED,
+  Events.EPOCH_COMPLETED,
+  Events.EPOCH_COMPLETED,
+);
+
+type AnyEngine = Engine<any, any>;
+type EngineHandler = (engine: AnyEngine, ...args: any[]) => unknown;
+/** A metric of any input and output, e.g. as an argument of {@link MetricsLambda}. */
+export type AnyMetric = Metric<any, any>;
+type Arithmetic = number | readonly Arithmetic[];
+
+interface UsageRecord {
+  /** Reasons this metric's reset/update handlers are registered for the usage: its own attaches and dependents'. */
+  refs: number;
+  /** Its own `attach` calls with this usage. */
+  direct: number;
+}
+
+/**
+ * Base class of all metrics: `reset()`, `update(output)` and `compute()`, wired to an engine by `attach`.
+ *
+ * Built-in metrics keep their running sums as tensors on the device and read back only in `compute()` (one
+ * `await data()`). A subclass implements the three methods; `update` receives `outputTransform(engine.state.output)`.
+ *
+ * @example
+ * class MaxValue extends Metric<number, number> {
+ *   #max = -Infinity;
+ *   reset() { this.#max = -Infinity; }
+ *   update(value: number) { this.#max = Math.max(this.#max, value); }
+ *   compute() { if (this.#max === -Infinity) throw new NotComputableError('no data'); return this.#max; }
+ * }
+ * new MaxValue({ outputTransform: (out) => out.loss }).attach(trainer, 'maxLoss');
+ */
+export abstract class Metric<In = unknown, Out = number> {
+  readonly #outputTransform: (output: any) => In;
+  readonly #startedHandler: EngineHandler = (engine) => this.started(engine);
+  readonly #iterationHandler: EngineHandler = (engine) => this.iterationCompleted(engine);
+  readonly #completedHandlers = new Map<MetricUsage, EngineHandler>();
+  readonly #records = new WeakMap<AnyEngine, Map<MetricUsage, UsageRecord>>();
+
+  /**
+   * @param options.outputTransform maps `engine.state.output` to what `update` takes (default: the output as is).
+   */
+  constructor(options: { outputTransform?: (output: any) => In } = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`${this.metricName}: options should be an object, got ${describeValue(options)}.`);
+    }
+    this.#outputTransform = checkOutputTransform<In>(options.outputTransform, this.metricName);
+  }
+
+  /** The metric's name in error messages (default: the class name). */
+  protected get metricName(): string {
+    return this.constructor.name;
+  }
+
+  /** Clears the accumulated state (and frees its tensors). Called at the usage's STARTED event. */
+  abstract reset(): void;
+
+  /** Accumulates one batch: `output` is `outputTransform(engine.state.output)`. Never reads tensors back. */
+  abstract update(output: In): void;
+
+  /** The metric's value from the accumulated state; throws {@link NotComputableError} without data. */
+  abstract compute(): Out | Promise<Out>;
+
+  /**
+   * For composite metrics ({@link MetricsLambda}): the metrics this one is computed from. Attaching a composite
+   * registers their reset/update handlers instead of its own. `null` (the default) for metrics that update themselves.
+   */
+  protected metricDependencies(): readonly AnyMetric[] | null {
+    return null;
+  }
+
+  /** Handler of the usage's STARTED event: resets the metric. */
+  started(_engine: AnyEngine): void {
+    this.reset();
+  }
+
+  /** Handler of the usage's ITERATION_COMPLETED event: updates from `outputTransform(engine.state.output)`. */
+  iterationCompleted(engine: AnyEngine): unknown {
+    return this.update(this.#outputTransform(engine.state.output));
+  }
+
+  /**
+   * Handler of the usage's COMPLETED event: computes and writes `engine.state.metrics[name]`. A result that is an
+   * object of values is also spread into `engine.state.metrics` key by key, like the reference.
+   */
+  async completed(engine: AnyEngine, name: string): Promise<void> {
+    const result = await this.compute();
+    if (isPlainObject(result)) {
+      if (name in result) {
+        throw new Error(
+          `${this.metricName}: the metric name '${name}' conflicts with a key of its result ` +
+            `{${Object.keys(result).join(', ')}}; attach it under another name.`,
+        );
+      }
+      Object.assign(engine.state.metrics, result);
+    }
+    engine.state.metrics[name] = result;
+  }
+
+  /**
+   * Attaches the metric: reset on `usage.STARTED`, update on `usage.ITERATION_COMPLETED`, and on `usage.COMPLETED`
+   * the value goes to `engine.state.metrics[name]`. The engine awaits the (async) compute.
+   *
+   * @param engine the engine to read outputs from.
+   * @param name the key in `engine.state.metrics`.
+   * @param usage {@link EpochWise} (default), {@link BatchWise}, {@link RunningEpochWise} or {@link RunningBatchWise}.
+   * @example
+   * new Accuracy().attach(evaluator, 'accuracy');
+   * new Loss(lossFn).attach(trainer, 'batchLoss', BatchWise);
+   */
+  attach(engine: AnyEngine, name: string, usage: MetricUsage = EpochWise): void {
+    this.#checkUsage(usage, 'attach');
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new TypeError(
+        `${this.metricName}.attach: argument name should be a non-empty string, got ${describeValue(name)}.`,
+      );
+    }
+    this.#acquire(engine, usage);
+    this.#record(engine, usage).direct += 1;
+    engine.addEventHandler(usage.COMPLETED, this.#completedHandler(usage), name);
+  }
+
+  /**
+   * Detaches the metric from `engine` for `usage`: its value is no longer written. Handlers that another usage or a
+   * composite metric still needs stay. The accumulated state is kept until the next `reset()`.
+   *
+   * @example
+   * metric.detach(engine); // the EpochWise attachment
+   */
+  detach(engine: AnyEngine, usage: MetricUsage = EpochWise): void {
+    this.#checkUsage(usage, 'detach');
+    const completed = this.#completedHandlers.get(usage);
+    if (completed !== undefined && engine.hasEventHandler(completed, usage.COMPLETED)) {
+      engine.removeEventHandler(completed, usage.COMPLETED);
+    }
+    const record = this.#records.get(engine)?.get(usage);
+    if (record === undefined) return;
+    const count = record.direct;
+    record.direct = 0;
+    this.#release(engine, usage, count);
+  }
+
+  /**
+   * True when the metric writes its value on `engine` with `usage` (for a composite: and its dependencies update).
+   *
+   * @example
+   * metric.attach(engine, 'acc', BatchWise); metric.isAttached(engine, BatchWise); // true
+   */
+  isAttached(engine: AnyEngine, usage: MetricUsage = EpochWise): boolean {
+    this.#checkUsage(usage, 'isAttached');
+    const completed = this.#completedHandlers.get(usage);
+    if (completed === undefined || !engine.hasEventHandler(completed, usage.COMPLETED)) return false;
+    return (this.metricDependencies() ?? []).every((dependency) => dependency.#isFed(engine, usage));
+  }
+
+  /** `this + other`, elementwise: a {@link MetricsLambda} that attaches both operands. */
+  add(other: AnyMetric | number): MetricsLambda<Out> {
+    return this.#arithmetic(other, 'add', (a, b) => a + b);
+  }
+
+  /** `this - other`, elementwise: a {@link MetricsLambda} that attaches both operands. */
+  sub(other: AnyMetric | number): MetricsLambda<Out> {
+    return this.#arithmetic(other, 'sub', (a, b) => a - b);
+  }
+
+  /** `this * other`, elementwise: a {@link MetricsLambda} that attaches both operands. */
+  mul(other: AnyMetric | number): MetricsLambda<Out> {
+    return this.#arithmetic(other, 'mul', (a, b) => a * b);
+  }
+
+  /**
+   * `this / other`, elementwise: a {@link MetricsLambda} that attaches both operands.
+   *
+   * @example
+   * const f1 = precision.mul(recall).mul(2).div(precision.add(recall)); // with { average: false }: per class
+   */
+  div(other: AnyMetric | number): MetricsLambda<Out> {
+    return this.#arithmetic(other, 'div', (a, b) => a / b);
+  }
+
+  /** `this ** other`, elementwise: a {@link MetricsLambda} that attaches both operands. */
+  pow(other: AnyMetric | number): MetricsLambda<Out> {
+    return this.#arithmetic(other, 'pow', (a, b) => a ** b);
+  }
+
+  #arithmetic(other: AnyMetric | number, op: string, fn: (a: number, b: number) => number): MetricsLambda<Out> {
+    if (!(other instanceof Metric) && !(typeof other === 'number' && !Number.isNaN(other))) {
+      throw new TypeError(
+        `${this.metricName}.${op}: argument should be a Metric or a number, got ${describeValue(other)}.`,
+      );
+    }
+    return new MetricsLambda(
+      (a: unknown, b: unknown) => elementwise(a as Arithmetic, b as Arithmetic, fn, op) as Out,
+      this,
+      other,
+    );
+  }
+
+  #completedHandler(usage: MetricUsage): EngineHandler {
+    let handler = this.#completedHandlers.get(usage);
+    if (handler === undefined) {
+      handler = (engine, name: string) => this.completed(engine, name);
+      this.#completedHandlers.set(usage, handler);
+    }
+    return handler;
+  }
+
+  #record(engine: AnyEngine, usage: MetricUsage): UsageRecord {
+    let records = this.#records.get(engine);
+    if (records === undefined) {
+      records = new Map();
+      this.#records.set(engine, records);
+    }
+    let record = records.get(usage);
+    if (record === undefined) {
+      record = { refs: 0, direct: 0 };
+      records.set(usage, record);
+    }
+    return record;
+  }
+
+  /** Registers the reset/update handlers this metric needs for `usage` (a composite's: its dependencies'). */
+  #acquire(engine: AnyEngine, usage: MetricUsage): void {
+    const dependencies = this.metricDependencies();
+    if (dependencies !== null) {
+      for (const dependency of dependencies) dependency.#acquire(engine, usage);
+    } else {
+      if (!engine.hasEventHandler(this.#startedHandler, usage.STARTED)) {
+        engine.addEventHandler(usage.STARTED, this.#startedHandler);
+      }
+      if (!engine.hasEventHandler(this.#iterationHandler, usage.ITERATION_COMPLETED)) {
+        engine.addEventHandler(usage.ITERATION_COMPLETED, this.#iterationHandler);
+      }
+    }
+    this.#record(engine, usage).refs += 1;
+  }
+
+  /** Drops `count` reasons for the handlers of `usage`; removes them when none is left (and no other usage shares them). */
+  #release(engine: AnyEngine, usage: MetricUsage, count: number): void {
+    if (count <= 0) return;
+    const records = this.#records.get(engine);
+    const record = records?.get(usage);
+    if (records === undefined || record === undefined) return;
+    record.refs = Math.max(0, record.refs - count);
+    const dependencies = this.metricDependencies();
+    if (dependencies !== null) {
+      for (const dependency of dependencies) dependency.#release(engine, usage, count);
+      return;
+    }
+    if (record.refs > 0) return;
+    const others = [...records].filter(([other, r]) => other !== usage && r.refs > 0).map(([other]) => other);
+    const removeUnlessShared = (handler: EngineHandler, pick: (u: MetricUsage) => EventLike) => {
+      const name = eventNameOf(pick(usage));
+      if (others.some((other) => eventNameOf(pick(other)) === name)) return;
+      if (engine.hasEventHandler(handler, pick(usage))) engine.removeEventHandler(handler, pick(usage));
+    };
+    removeUnlessShared(this.#startedHandler, (u) => u.STARTED);
+    removeUnlessShared(this.#iterationHandler, (u) => u.ITERATION_COMPLETED);
+  }
+
+  /** True when this metric (a composite: each dependency) has its reset and update handlers registered for `usage`. */
+  #isFed(engine: AnyEngine, usage: MetricUsage): boolean {
+    const dependencies = this.metricDependencies();
+    if (dependencies !== null) return dependencies.every((dependency) => dependency.#isFed(engine, usage));
+    return (
+      engine.hasEventHandler(this.#startedHandler, usage.STARTED) &&
+      engine.hasEventHandler(this.#iterationHandler, usage.ITERATION_COMPLETED)
+    );
+  }
+
+  #checkUsage(usage: unknown, method: string): asserts usage is MetricUsage {
+    const u = usage as Partial<MetricUsage> | null;
+    const isEvent = (e: unknown) =>
+      typeof e === 'string' || ((typeof e === 'function' || (typeof e === 'object' && e !== null)) && 'name' in e);
+    if (
+      u === null ||
+      typeof u !== 'object' ||
+      !isEvent(u.STARTED) ||
+      !isEvent(u.ITERATION_COMPLETED) ||
+      !isEvent(u.COMPLETED)
+    ) {
+      throw new TypeError(
+        `${this.metricName}.${method}: argument usage should be EpochWise, BatchWise, RunningEpochWise or ` +
+          `RunningBatchWise (exported values, passed as they are), got ${describeValue(usage)}.`,
+      );
+    }
+  }
+}
+
+type ValueOf<T> = T extends Metric<any, infer O> ? Awaited<O> : T;
+/** The values a {@link MetricsLambda} function receives: each metric argument computed, other arguments as they are. */
+export type MetricValues<A extends readonly unknown[]> = { [K in keyof A]: ValueOf<A[K]> };
+
+/**
+ * A metric computed by a function from other metrics' values (and constants). Attaching it attaches the metrics it
+ * depends on (their reset and update handlers, not their own values); its value is `fn(...computed args)`.
+ *
+ * @param fn receives the arguments, each metric replaced by its computed value; may be async.
+ * @param args metrics and plain values, passed to `fn` in order.
+ * @example
+ * const precision = new Precision({ average: false });
+ * const recall = new Recall({ average: false });
+ * const f1 = new MetricsLambda((p, r) => p.map((pi, i) => (2 * pi * r[i]) / (pi + r[i] + 1e-15)), precision, recall);
+ * f1.attach(evaluator, 'f1');
+ */
+export class MetricsLambda<Out = unknown, A extends readonly unknown[] = any[]> extends Metric<unknown, Out> {
+  readonly #fn: (...values: MetricValues<A>) => Out | Promise<Out>;
+  readonly #args: A;
+  #isUpdated = false;
+  readonly #attachedTo = new Map<AnyEngine, Set<MetricUsage>>();
+
+  constructor(fn: (...values: MetricValues<A>) => Out | Promise<Out>, ...args: A) {
+    super();
+    if (typeof fn !== 'function') {
+      throw new TypeError(`MetricsLambda: argument fn should be a function, got ${describeValue(fn)}.`);
+    }
+    this.#fn = fn;
+    this.#args = args;
+  }
+
+  /** The arguments the function is applied to (metrics and plain values). */
+  get args(): A {
+    return this.#args;
+  }
+
+  protected override metricDependencies(): readonly AnyMetric[] {
+    return this.#args.filter((arg): arg is AnyMetric => arg instanceof Metric);
+  }
+
+  /** Resets every metric it depends on. */
+  reset(): void {
+    for (const metric of this.metricDependencies()) metric.reset();
+    this.#isUpdated = false;
+  }
+
+  /** Updates every metric it depends on (only while not attached to an engine: attached, the engine does it). */
+  update(output: unknown): void {
+    if (this.#attachedTo.size > 0) {
+      throw new Error(
+        'MetricsLambda: update() cannot be used while the lambda is attached to an engine (the engine updates its ' +
+          'metrics); detach it first or use a separate instance.',
+      );
+    }
+    for (const metric of this.metricDependencies()) metric.update(output);
+    this.#isUpdated = true;
+  }
+
+  /** Computes every metric argument (in parallel) and applies the function. */
+  async compute(): Promise<Out> {
+    const values = await Promise.all(this.#args.map((arg) => (arg instanceof Metric ? arg.compute() : arg)));
+    return this.#fn(...(values as unknown as MetricValues<A>));
+  }
+
+  override attach(engine: AnyEngine, name: string, usage: MetricUsage = EpochWise): void {
+    if (this.#isUpdated) {
+      throw new Error(
+        'MetricsLambda: the metrics it depends on were already updated by hand; call reset() before attaching it to an engine.',
+      );
+    }
+    super.attach(engine, name, usage);
+    const usages = this.#attachedTo.get(engine) ?? new Set<MetricUsage>();
+    this.#attachedTo.set(engine, usages.add(usage));
+  }
+
+  override detach(engine: AnyEngine, usage: MetricUsage = EpochWise): void {
+    super.detach(engine, usage);
+    const usages = this.#attachedTo.get(engine);
+    usages?.delete(usage);
+    if (usages?.size === 0) this.#attachedTo.delete(engine);
+  }
+}
+
+function elementwise(a: Arithmetic, b: Arithmetic, fn: (a: number, b: number) => number, op: string): Arithmetic {
+  if (typeof a === 'number' && typeof b === 'number') return fn(a, b);
+  if (typeof a === 'number' && Array.isArray(b)) return b.map((bi) => elementwise(a, bi, fn, op));
+  if (Array.isArray(a) && typeof b === 'number') return a.map((ai) => elementwise(ai, b, fn, op));
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length)
+    return a.map((ai, i) => elementwise(ai, b[i], fn, op));
+  throw new RangeError(
+    `Metric.${op}: operands should be numbers or arrays of the same length, got ${describeValue(a)} and ${describeValue(b)}.`,
+  );
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function eventNameOf(event: EventLike): string {
+  return typeof event === 'string' ? event : event.name;
+}

@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs';
+import { DeviceState } from './device-state';
+import {
+  type ClassificationKind,
+  checkSameKind,
+  classificationBatch,
+  describeValue,
+  type PredictionPair,
+  toPair,
+} from './inputs';
+import { Metric, NotComputableError } from './metric';
+
+/**
+ * How {@link Precision} and {@link Recall} combine classes: `false` gives one value per class (an array; a number
+ * for binary input), `true` or `'macro'` their mean, `'micro'` one ratio over all classes' counts, `'weighted'` the
+ * mean weighted by each class's number of actual positives, `'samples'` (multilabel only) the mean over samples.
+ */
+export type PrecisionRecallAverage = boolean | 'macro' | 'micro' | 'weighted' | 'samples';
+
+/** What Precision and Recall options have in common. */
+export interface PrecisionRecallOptions {
+  /** See {@link PrecisionRecallAverage}; default false (per class), like the reference. */
+  average?: PrecisionRecallAverage;
+  /** Treat inputs as multilabel (default false). */
+  isMultilabel?: boolean;
+  /** Maps the engine output to `[yPred, y]`. */
+  outputTransform?: (output: any) => PredictionPair;
+}
+
+const EPS = 1e-20;
+const AVERAGES: readonly unknown[] = [true, false, 'macro', 'micro', 'weighted', 'samples'];
+
+/**
+ * Shared by Precision and Recall: true positives over predicted positives (precision) or over actual positives
+ * (recall), accumulated per class on the device. A class with a zero denominator scores 0, like the reference.
+ */
+export abstract class PrecisionRecallBase extends Metric<PredictionPair, number | number[]> {
+  readonly #owner: string;
+  readonly #average: false | 'macro' | 'micro' | 'weighted' | 'samples';
+  readonly #isMultilabel: boolean;
+  readonly #state: DeviceState;
+  #kind: { kind: ClassificationKind; numClasses: number } | null = null;
+  #isUpdated = false;
+
+  /** True for precision (divide by predicted positives), false for recall (by actual positives). */
+  protected abstract readonly isPrecision: boolean;
+
+  constructor(owner: string, options: PrecisionRecallOptions = {}) {
+    super(options);
+    const { average = false, isMultilabel = false } = options;
+    if (!AVERAGES.includes(average)) {
+      throw new TypeError(
+        `${owner}: option average should be true, false, 'macro', 'micro', 'weighted' or 'samples', got ${describeValue(average)}.`,
+      );
+    }
+    if (typeof isMultilabel !== 'boolean') {
+      throw new TypeError(`${owner}: option isMultilabel should be a boolean, got ${describeValue(isMultilabel)}.`);
+    }
+    this.#owner = owner;
+    this.#average = average === true ? 'macro' : average;
+    this.#isMultilabel = isMultilabel;
+    this.#state = new DeviceState(owner);
+  }
+
+  /** The averaging in use: `false` (per class), `'macro'`, `'micro'`, `'weighted'` or `'samples'`. */
+  get average(): false | 'macro' | 'micro' | 'weighted' | 'samples' {
+    return this.#average;
+  }
+
+  /** Whether inputs are read as multilabel. */
+  get isMultilabel(): boolean {
+    return this.#isMultilabel;
+  }
+
+  reset(): void {
+    this.#state.reset();
+    this.#kind = null;
+    this.#isUpdated = false;
+  }
+
+  update(output: PredictionPair): void {
+    const [yPred, y] = toPair(output, this.#owner);
+    const average = this.#average;
+    tf.tidy(() => {
+      const batch = classificationBatch(yPred, y, this.#isMultilabel, this.#owner);
+      if (average === 'samples' && batch.kind !== 'multilabel') {
+        throw new RangeError(
+          `${this.#owner}: average 'samples' needs multilabel input (isMultilabel: true), got ${batch.kind} input ` +
+            `yPred [${yPred.shape}] and y [${y.shape}].`,
+        );
+      }
+      this.#kind = checkSameKind(this.#kind, batch, this.#owner);
+      let pred = batch.pred;
+      let target = batch.target;
+      if (batch.kind === 'multiclass' || (batch.kind === 'binary' && average !== false)) {
+        // Binary input with an average is scored as two classes, 0 and 1, like the reference.
+        const depth = batch.kind === 'binary' ? 2 : batch.numClasses;
+        pred = tf.cast(tf.oneHot(tf.cast(pred, 'int32'), depth), 'float32');
+        target = tf.cast(tf.oneHot(tf.cast(target, 'int32'), depth), 'float32');
+      }
+      const correct = tf.mul(pred, target);
+      const positives = this.isPrecision ? pred : target;
+      if (average === 'samples') {
+        const perSample = tf.div(tf.sum(correct, 1), tf.add(tf.sum(positives, 1), EPS));
+        this.#state.add({ numerator: tf.sum(perSample), denominator: batch.count });
+      } else if (average === 'micro') {
+        this.#state.add({ numerator: tf.sum(correct), denominator: tf.sum(positives) });
+      } else {
+        this.#state.add({ numerator: tf.sum(correct, 0), denominator: tf.sum(positives, 0) });
+        if (average === 'weighted') this.#state.add({ weight: tf.sum(target, 0) });
+      }
+    });
+    this.#isUpdated = true;
+  }
+
+  async compute(): Promise<number | number[]> {
+    if (!this.#isUpdated) {
+      throw new NotComputableError(`${this.#owner} must have at least one example before it can be computed.`);
+    }
+    const average = this.#average;
+    const isScalar = (this.#state.shapeOf('numerator') ?? []).length === 0;
+    const sums = await this.#state.read();
+    const numerator = sums.get('numerator') ?? new Float64Array(0);
+    const denominator = sums.get('denominator') ?? new Float64Array(0);
+    const eps = average === 'samples' ? 0 : EPS;
+    const fraction = Array.from(numerator, (n, i) => n / (denominator[i] + eps));
+    if (average === 'weighted') {
+      const weight = sums.get('weight') ?? new Float64Array(0);
+      const total = weight.reduce((a, b) => a + b, 0);
+      return fraction.reduce((acc, f, i) => acc + f * weight[i], 0) / (total + EPS);
+    }
+    if (average === 'macro') return fraction.reduce((a, b) => a + b, 0) / fraction.length;
+    return isScalar ? fraction[0] : fraction;
+  }
+}
