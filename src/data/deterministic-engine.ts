@@ -1,0 +1,321 @@
+import { Engine, Events, type ProcessFunction } from '../engine';
+import { DataLoader } from './data-loader';
+import { getRandomState, isRandomState, manualSeed, type RandomState, setRandomState } from './random';
+
+type DataIterator<B> = Iterator<B> | AsyncIterator<B>;
+
+/** A data iterator made by DeterministicEngine: it records when the data ran out. */
+interface Tracked<B> {
+  iterator: DataIterator<B>;
+  isExhausted: boolean;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}
+
+/** Batches per pass over `data`, or null when the data has no length. */
+function lengthOf(data: unknown): number | null {
+  if (data instanceof DataLoader) return data.length;
+  const length = (data as { length?: unknown } | null)?.length;
+  return typeof length === 'number' && Number.isInteger(length) && length > 0 ? length : null;
+}
+
+/**
+ * An {@link Engine} whose data flow and randomness are a pure function of the iteration: a run resumed from a
+ * `stateDict()` (with the model and optimizer weights) continues bit-identically, on the same backend, to the run that
+ * saved it. Ignite's `DeterministicEngine`, made stricter.
+ *
+ * How:
+ * - At STARTED of a new run, `state.seed` is drawn from `Math.random` (call `manualSeed` first for identical runs),
+ *   unless a loaded state dict gave it.
+ * - Each pass over the data starts by reseeding every generator kindling controls with
+ *   `seed + floor(iteration / passLength)` (passLength: batches per pass). For data without a length, passes are
+ *   told apart by where they start: `seed + iteration`.
+ * - The batch at iteration i is always the same: a new iterator (resume, exception, `terminateEpoch`, `setData`)
+ *   starts at batch `i % passLength` of pass `floor(i / passLength)`. A shuffled {@link DataLoader} gets there by index
+ *   arithmetic (`loader.iterate({ seed, pass, startBatch })`: nothing is loaded for the skipped batches; the pass's
+ *   order comes from `state.seed` and the pass index). Other iterables are replayed from the pass start and the
+ *   skipped items discarded (the RNG state is put back afterwards, so the replay disturbs nothing).
+ * - `stateDict()` adds `seed` and `rngStates` (a {@link getRandomState} snapshot). Loaded and resumed, the snapshot is
+ *   restored after the fast-forward, so dropout and augmentation draw what the original run drew.
+ *
+ * What it cannot see: randomness drawn between the `stateDict()` call and the next batch in the original run
+ * (e.g. an EPOCH_COMPLETED evaluation with dropout): wrap such handlers in `keepRandomState`. Also see the list of
+ * covered generators in `random.ts` (`crypto.getRandomValues` is not).
+ *
+ * @example
+ * manualSeed(12);
+ * const trainer = new DeterministicEngine(step);
+ * trainer.on(Events.ITERATION_COMPLETED({ every: 100 }), async (e) => save(e.stateDict(), await model.getWeights()));
+ * await trainer.run(new DataLoader(ds, { batchSize: 32, shuffle: true }), { maxEpochs: 10 });
+ * // later, in a new page:
+ * trainer2.loadStateDict(saved.engine); model2.setWeights(saved.weights); await trainer2.run(loader2);
+ */
+export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> {
+  /** RNG snapshot from a loaded state dict, restored when the next iterator is positioned. */
+  #loadedRngStates: RandomState | null = null;
+  /** True when `state.seed` came from a loaded state dict and STARTED must keep it. */
+  #hasLoadedSeed = false;
+  /** True while `_setupEngine` opens the iterator for an epoch (run start or resume). */
+  #isEpochSetup = false;
+  #tracked: Tracked<B> | null = null;
+  /** An async iterable fast-forwarded at STARTED, waiting for `_setupDataIterator`. */
+  #prepared: { data: unknown; iteration: number; iterator: AsyncIterator<B> } | null = null;
+
+  /**
+   * @param processFunction `(engine, batch) => output`, as for {@link Engine}.
+   */
+  constructor(processFunction: ProcessFunction<B, O>) {
+    super(processFunction);
+    this.addEventHandler(Events.STARTED, () => this.#onStarted());
+  }
+
+  /** The engine's state dict plus `seed` and `rngStates` (plain data). */
+  override stateDict(): Record<string, unknown> {
+    return { ...super.stateDict(), seed: this.state.seed, rngStates: getRandomState() };
+  }
+
+  /**
+   * Loads a state dict from {@link DeterministicEngine.stateDict}: the engine's keys plus `seed` (a safe integer or
+   * null) and `rngStates`.
+   * @throws Error when `seed` or `rngStates` is absent; TypeError when one is malformed.
+   */
+  override loadStateDict(stateDict: Record<string, unknown>): void {
+    const where = 'DeterministicEngine.loadStateDict';
+    if (stateDict !== null && typeof stateDict === 'object') {
+      for (const key of ['seed', 'rngStates']) {
+        if (!(key in stateDict)) {
+          throw new Error(
+            `${where}: required state attribute '${key}' is absent in the provided stateDict (keys: ${Object.keys(stateDict).join(', ')}). ` +
+              'Save it with DeterministicEngine.stateDict().',
+          );
+        }
+      }
+      const { seed, rngStates } = stateDict;
+      if (seed !== null && !Number.isSafeInteger(seed)) {
+        throw new TypeError(`${where}: seed should be a safe integer or null, got ${String(seed)}.`);
+      }
+      if (!isRandomState(rngStates)) {
+        throw new TypeError(`${where}: rngStates should be a snapshot from getRandomState(), got ${typeof rngStates}.`);
+      }
+    }
+    super.loadStateDict(stateDict);
+    const { seed, rngStates } = stateDict as { seed: number | null; rngStates: RandomState };
+    this.state.seed = seed;
+    this.#hasLoadedSeed = seed !== null;
+    this.#loadedRngStates = structuredClone(rngStates);
+  }
+
+  protected override _setupEngine(): void {
+    this.#isEpochSetup = true;
+    try {
+      super._setupEngine();
+    } finally {
+      this.#isEpochSetup = false;
+      this.#loadedRngStates = null;
+    }
+  }
+
+  protected override _setupDataIterator(): void {
+    const wasExhausted = this.#tracked?.isExhausted === true && this._dataIterator === this.#tracked.iterator;
+    this._closeDataIterator();
+    this.#tracked = null;
+    const data = this.state.dataloader;
+    const { iteration, isSized, isPassStart, pass, skip } = this.#position(wasExhausted);
+
+    if (isPassStart && this.#isEpochSetup && iteration > 0 && isSized) {
+      // The run that saved this state had an exhausted iterator here: replay that, so DATALOADER_STOP_ITERATION
+      // fires and the reseed happens at the same point of the event sequence.
+      if (this.#loadedRngStates !== null) setRandomState(this.#loadedRngStates);
+      this.#install({ next: () => ({ done: true, value: undefined }) }, true);
+      return;
+    }
+    const seed = this.#seed();
+    if (isPassStart) {
+      manualSeed(seed + (isSized ? pass : iteration));
+      this.#install(this.#freshIterator(0, pass, seed), false);
+      return;
+    }
+    // Mid-pass: position the iterator at the batch of this iteration, then put the RNG state back.
+    const loaded = this.#loadedRngStates;
+    if (data instanceof DataLoader) {
+      this.#install(this.#freshIterator(skip, pass, seed), false);
+      if (loaded !== null) setRandomState(loaded);
+      return;
+    }
+    if (!isAsyncOnly(data)) {
+      const before = getRandomState();
+      manualSeed(seed + pass);
+      this.#install(this.#skipSync(this.#freshIterator(0, pass, seed) as Iterator<B>, skip, isSized, seed), false);
+      setRandomState(loaded ?? before);
+      return;
+    }
+    const prepared = this.#prepared;
+    this.#prepared = null;
+    if (prepared !== null && prepared.iteration === iteration && prepared.data === data) {
+      this.#install(prepared.iterator, false);
+      if (loaded !== null) setRandomState(loaded);
+      return;
+    }
+    // Only awaits can fast-forward an async iterable: do it when the first batch is requested.
+    this.#install(this.#skipAsyncLazily(skip, isSized, pass, seed, loaded), false);
+  }
+
+  /** Where the data must be for the current iteration. */
+  #position(wasExhausted: boolean) {
+    const data = this.state.dataloader;
+    const iteration = this.state.iteration;
+    const passLength = data === null ? this.state.epochLength : lengthOf(data);
+    if (passLength !== null && passLength > 0) {
+      const pass = Math.floor(iteration / passLength);
+      const skip = iteration % passLength;
+      return { iteration, isSized: true, isPassStart: skip === 0, pass, skip };
+    }
+    return { iteration, isSized: false, isPassStart: iteration === 0 || wasExhausted, pass: 0, skip: iteration };
+  }
+
+  /**
+   * At STARTED: draws the seed of a new run. When an async iterable must be fast-forwarded (a resume), does it now,
+   * before the first GET_BATCH_STARTED, so that handlers there draw what they drew in the original run.
+   */
+  #onStarted(): void | Promise<void> {
+    if (this.#hasLoadedSeed) {
+      this.#hasLoadedSeed = false;
+    } else if (this.state.iteration === 0 || this.state.seed === null) {
+      this.state.seed = Math.floor(Math.random() * 1e9);
+    }
+    const data = this.state.dataloader;
+    if (this._dataIterator !== null || data instanceof DataLoader || !isAsyncOnly(data)) return;
+    const position = this.#position(false);
+    if (position.isPassStart) return;
+    return this.#prefetch(position.skip, position.isSized, position.pass);
+  }
+
+  async #prefetch(skip: number, isSized: boolean, pass: number): Promise<void> {
+    const data = this.state.dataloader;
+    const iteration = this.state.iteration;
+    const seed = this.#seed();
+    const before = getRandomState();
+    manualSeed(seed + pass);
+    const iterator = await this.#skipAsync(this.#freshIterator(0, pass, seed) as AsyncIterator<B>, skip, isSized, seed);
+    setRandomState(before);
+    this.#prepared = { data, iteration, iterator };
+  }
+
+  #seed(): number {
+    if (this.state.seed === null) this.state.seed = Math.floor(Math.random() * 1e9);
+    return this.state.seed;
+  }
+
+  /** A new iterator over the data; a DataLoader starts at `startBatch` of `pass`, other data at its beginning. */
+  #freshIterator(startBatch: number, pass: number, seed: number): DataIterator<B> {
+    const data = this.state.dataloader;
+    if (data instanceof DataLoader) {
+      const view = (data as DataLoader<unknown, B>).iterate({ seed, pass, startBatch });
+      return data.isAsync ? view[Symbol.asyncIterator]() : view[Symbol.iterator]();
+    }
+    super._setupDataIterator();
+    const iterator = this._dataIterator!;
+    this._dataIterator = null;
+    return iterator;
+  }
+
+  /** Makes `iterator` the engine's data iterator, recording when it runs out. */
+  #install(iterator: DataIterator<B>, isExhausted: boolean): void {
+    const tracked: Tracked<B> = { iterator, isExhausted };
+    const inner = iterator;
+    tracked.iterator = {
+      next: () => {
+        const result = inner.next();
+        if (isThenable(result)) {
+          return Promise.resolve(result).then((r) => {
+            if (r.done) tracked.isExhausted = true;
+            return r;
+          });
+        }
+        if (result.done) tracked.isExhausted = true;
+        return result;
+      },
+      return: (value?: unknown) => inner.return?.(value) ?? { done: true, value },
+    } as DataIterator<B>;
+    this.#tracked = tracked;
+    this._dataIterator = tracked.iterator;
+  }
+
+  /** Discards `skip` items. For data without a length, a pass that runs out is restarted as the engine would have. */
+  #skipSync(iterator: Iterator<B>, skip: number, isSized: boolean, seed: number): Iterator<B> {
+    for (let count = 0; count < skip; ) {
+      if (!iterator.next().done) {
+        count++;
+        continue;
+      }
+      if (isSized || count === 0) this.#throwRanOut(count, skip);
+      manualSeed(seed + count);
+      iterator = this.#freshIterator(0, 0, seed) as Iterator<B>;
+    }
+    return iterator;
+  }
+
+  async #skipAsync(
+    iterator: AsyncIterator<B>,
+    skip: number,
+    isSized: boolean,
+    seed: number,
+  ): Promise<AsyncIterator<B>> {
+    for (let count = 0; count < skip; ) {
+      if (!(await iterator.next()).done) {
+        count++;
+        continue;
+      }
+      if (isSized || count === 0) this.#throwRanOut(count, skip);
+      manualSeed(seed + count);
+      iterator = this.#freshIterator(0, 0, seed) as AsyncIterator<B>;
+    }
+    return iterator;
+  }
+
+  /** An iterator that fast-forwards on its first `next()`, leaving the RNG as it found it (or as loaded). */
+  #skipAsyncLazily(skip: number, isSized: boolean, pass: number, seed: number, loaded: RandomState | null) {
+    let ready: Promise<AsyncIterator<B>> | null = null;
+    let started: AsyncIterator<B> | null = null;
+    const prepare = async () => {
+      const before = getRandomState();
+      manualSeed(seed + pass);
+      started = this.#freshIterator(0, pass, seed) as AsyncIterator<B>;
+      const positioned = await this.#skipAsync(started, skip, isSized, seed);
+      setRandomState(loaded ?? before);
+      return positioned;
+    };
+    return {
+      next: async () => {
+        ready ??= prepare();
+        return (await ready).next();
+      },
+      return: async (value?: unknown) => {
+        const current = ready === null ? null : await ready.catch(() => started);
+        return (await current?.return?.(value)) ?? { done: true, value };
+      },
+    } as AsyncIterator<B>;
+  }
+
+  #throwRanOut(count: number, skip: number): never {
+    throw new Error(
+      `DeterministicEngine: the data ran out after ${count} items while skipping ${skip} to resume at iteration ` +
+        `${this.state.iteration}. Resume with the same data as the run that saved the state.`,
+    );
+  }
+}
+
+/** True when the engine iterates `data` asynchronously (it has no sync iterator). */
+function isAsyncOnly(data: unknown): boolean {
+  return (
+    data != null &&
+    typeof (data as Iterable<unknown>)[Symbol.iterator] !== 'function' &&
+    typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+  );
+}
