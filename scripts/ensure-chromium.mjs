@@ -15,7 +15,9 @@ if (!isRoot || !hasApt) {
   );
   process.exit(1);
 }
-console.log("kindling: installing Debian's chromium (apt-get install chromium) for the browser tests and the demo runner...");
+console.log(
+  "kindling: installing Debian's chromium (apt-get install chromium) for the browser tests and the demo runner...",
+);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 execSync('apt-get update -qq && apt-get install -y -qq chromium', { stdio: 'inherit', env });
 if (!existsSync(path)) {
