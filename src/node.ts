@@ -1,2 +1,2 @@
 // Node-only exports of `kindling/node`.
-export {};
+export { DiskSaver, type DiskSaverOptions } from './storage/disk-saver';
