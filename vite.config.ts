@@ -19,6 +19,7 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     emptyOutDir: true,
+    copyPublicDir: false,
     lib: {
       entry: { index: src('index.ts'), node: src('node.ts') },
       formats: ['es'],
