@@ -1,0 +1,428 @@
+import { promisifyRequest } from 'idb-keyval';
+import { CorruptDataError, decodeCheckpoint, encodeCheckpoint } from './encoding';
+import { CheckpointError } from './errors';
+import {
+  checkFilename,
+  describeValue,
+  type LatestOptions,
+  preciseNow,
+  type SaveMetadata,
+  type Saver,
+  type StoredCheckpoint,
+} from './saver';
+
+const META = 'meta';
+const DATA = 'data';
+/** The data-store key index of a checkpoint's header; its typed arrays follow at 0, 1, 2, ... */
+const HEADER_INDEX = -1;
+const FORMAT = 1;
+/** Waits between attempts at the store's Web Lock before reporting it as held elsewhere (about 1 s in all). */
+const LOCK_RETRY_DELAYS_MS = [0, 50, 150, 300, 500];
+
+/** One record of the 'meta' store: all that listing needs, never the weights. */
+interface MetaRecord {
+  format: typeof FORMAT;
+  filename: string;
+  savedAt: number;
+  /** About how many bytes the checkpoint takes: typed arrays plus header. */
+  bytes: number;
+  metadata: SaveMetadata | undefined;
+  /** How many typed arrays the 'data' store holds for it, at keys [filename, 0 .. buffers - 1]. */
+  buffers: number;
+}
+
+/** Options of {@link IndexedDBSaver}. */
+export interface IndexedDBSaverOptions {
+  /**
+   * Take a Web Lock on the store before the first write, so that a second tab cannot train into the same store
+   * (default true). Without `navigator.locks` (old browsers, Node) there is no lock and no protection.
+   */
+  lock?: boolean;
+  /** Where to report damaged checkpoints skipped by `latest()`; defaults to `console.warn`. */
+  onWarning?: (message: string) => void;
+}
+
+const isMetaRecord = (value: unknown): value is MetaRecord => {
+  const record = value as MetaRecord;
+  return (
+    record !== null &&
+    typeof record === 'object' &&
+    record.format === FORMAT &&
+    typeof record.filename === 'string' &&
+    typeof record.savedAt === 'number' &&
+    Number.isInteger(record.buffers) &&
+    record.buffers >= 0
+  );
+};
+
+const keyRange = (filename: string): IDBKeyRange =>
+  IDBKeyRange.bound([filename, HEADER_INDEX], [filename, Number.POSITIVE_INFINITY]);
+
+/** Resolves when the transaction commits; rejects with its error when it aborts. */
+const transactionDone = (tx: IDBTransaction): Promise<void> =>
+  new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new DOMException('The transaction was aborted.', 'AbortError'));
+  });
+
+const formatBytes = (bytes: number): string =>
+  bytes >= 1e9
+    ? `${(bytes / 1e9).toFixed(2)} GB`
+    : bytes >= 1e6
+      ? `${(bytes / 1e6).toFixed(1)} MB`
+      : `${(bytes / 1e3).toFixed(1)} kB`;
+
+/**
+ * Saves checkpoints in the browser's IndexedDB, where they survive a reload, a crash and a closed tab.
+ *
+ * The database `dbName` holds two object stores: `meta` (file name → name, time, size, metadata; listing reads only
+ * this) and `data` (the checkpoint's JSON-safe header and each typed array as its own binary record). Each save is
+ * one transaction over both stores, so a reload, crash or error during a save leaves the previous checkpoints
+ * intact and never exposes a partial one. A full disk becomes a CheckpointError (`QUOTA_EXCEEDED`) saying how much
+ * was needed. The first write takes a Web Lock named `kindling:<dbName>`, held until {@link releaseLock} or the
+ * page goes away; a second tab writing to the same store gets a CheckpointError (`LOCKED`).
+ *
+ * @param dbName the IndexedDB database to use (default `'kindling'`); one store per training run avoids mix-ups.
+ * @param options `lock` (default true) and `onWarning`.
+ *
+ * @example
+ * const saver = new IndexedDBSaver('mnist-run');
+ * trainer.on(Events.ITERATION_COMPLETED({ every: 100 }), new Checkpoint({ trainer, model, optimizer }, saver));
+ * // after a reload:
+ * const latest = await saver.latest(); // { filename: 'checkpoint_1200.ckpt', data, metadata, savedAt } or null
+ */
+export class IndexedDBSaver implements Saver {
+  /** The IndexedDB database this saver uses. */
+  readonly dbName: string;
+  /** The Web Lock name guarding writes to the database. */
+  readonly lockName: string;
+  readonly #useLock: boolean;
+  readonly #warn: (message: string) => void;
+  #db: Promise<IDBDatabase> | null = null;
+  #release: (() => void) | null = null;
+  #lockPending: Promise<() => void> | null = null;
+
+  constructor(dbName = 'kindling', options: IndexedDBSaverOptions = {}) {
+    if (typeof dbName !== 'string' || dbName.length === 0) {
+      throw new TypeError(
+        `IndexedDBSaver: argument dbName should be a non-empty string, got ${describeValue(dbName)}.`,
+      );
+    }
+    if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
+      throw new TypeError(
+        `IndexedDBSaver: option onWarning should be a function, got ${describeValue(options.onWarning)}.`,
+      );
+    }
+    this.dbName = dbName;
+    this.lockName = `kindling:${dbName}`;
+    this.#useLock = options.lock ?? true;
+    this.#warn = options.onWarning ?? ((message) => console.warn(message));
+  }
+
+  /**
+   * Stores `data` under `filename` in one transaction, replacing a checkpoint of that name.
+   * Rejects with CheckpointError `QUOTA_EXCEEDED` when storage is full and `LOCKED` when another tab holds the store.
+   */
+  async save(data: unknown, filename: string, metadata?: SaveMetadata): Promise<void> {
+    checkFilename('IndexedDBSaver.save', filename);
+    const encoded = encodeCheckpoint(data, 'IndexedDBSaver.save');
+    await this.#lockForWriting();
+    const record: MetaRecord = {
+      format: FORMAT,
+      filename,
+      savedAt: preciseNow(),
+      bytes: encoded.bytes,
+      metadata,
+      buffers: encoded.views.length,
+    };
+    try {
+      await this.#transact('readwrite', (tx) => {
+        const store = tx.objectStore(DATA);
+        store.delete(keyRange(filename));
+        store.put(encoded.header, [filename, HEADER_INDEX]);
+        encoded.views.forEach((view, index) => {
+          store.put(view, [filename, index]);
+        });
+        tx.objectStore(META).put(record, filename);
+      });
+    } catch (error) {
+      throw await this.#saveError(error, filename, encoded.bytes);
+    }
+  }
+
+  /**
+   * The data saved under `filename`. Rejects with CheckpointError `NOT_FOUND` when there is none and `CORRUPT`
+   * when its records are damaged.
+   */
+  async load(filename: string): Promise<unknown> {
+    checkFilename('IndexedDBSaver.load', filename);
+    return (await this.#read(filename, 'IndexedDBSaver.load')).data;
+  }
+
+  /** Deletes the checkpoint saved under `filename` (both stores, one transaction); does nothing if there is none. */
+  async remove(filename: string): Promise<void> {
+    checkFilename('IndexedDBSaver.remove', filename);
+    await this.#lockForWriting();
+    try {
+      await this.#transact('readwrite', (tx) => {
+        tx.objectStore(META).delete(filename);
+        tx.objectStore(DATA).delete(keyRange(filename));
+      });
+    } catch (error) {
+      throw new CheckpointError(
+        `IndexedDBSaver.remove: could not remove checkpoint '${filename}' from database '${this.dbName}': ${String(error)}.`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** The names of the stored checkpoints, oldest first; reads only the small 'meta' store. */
+  async list(): Promise<string[]> {
+    return (await this.#metaRecords()).map((record) => record.filename);
+  }
+
+  /**
+   * The newest checkpoint that loads (passing `options.filter`), or null when there is none. A damaged checkpoint is
+   * skipped with a warning naming it, and the next newest is tried.
+   */
+  async latest(options: LatestOptions = {}): Promise<StoredCheckpoint | null> {
+    const warn = options.onWarning ?? this.#warn;
+    const records = (await this.#metaRecords(warn)).reverse();
+    for (const record of records) {
+      if (options.filter !== undefined && !options.filter(record.filename, record.metadata)) continue;
+      try {
+        return await this.#read(record.filename, 'IndexedDBSaver.latest');
+      } catch (error) {
+        if (!(error instanceof CheckpointError) || (error.code !== 'CORRUPT' && error.code !== 'NOT_FOUND'))
+          throw error;
+        if (error.code === 'CORRUPT') {
+          warn(`${error.message} Skipped it; trying the next newest checkpoint.`);
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Takes the store's Web Lock for this tab, if it is free; resolves to a function that releases it. Calling it
+   * again while held returns the same release function. Saves and removes call it themselves.
+   * Rejects with CheckpointError `LOCKED`, naming the store and the fix, when another tab or window holds it.
+   *
+   * @example
+   * const release = await saver.acquireLock(); // fail early, before training starts
+   */
+  async acquireLock(): Promise<() => void> {
+    if (this.#release !== null) return this.#release;
+    if (this.#lockPending !== null) return this.#lockPending;
+    const locks = globalThis.navigator?.locks;
+    if (locks === undefined) return () => {};
+    this.#lockPending = (async () => {
+      // A page that was just reloaded may find its previous document still letting go of the lock: retry briefly.
+      for (const delay of LOCK_RETRY_DELAYS_MS) {
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        const release = await this.#tryLock(locks);
+        if (release !== null) return release;
+      }
+      throw new CheckpointError(
+        `IndexedDBSaver: the checkpoint store '${this.dbName}' is in use by another tab or window of this site (it holds the Web Lock '${this.lockName}'). Only one page may write checkpoints to a store: close the other tab, or give this page its own store, e.g. new IndexedDBSaver('${this.dbName}-2').`,
+        { code: 'LOCKED' },
+      );
+    })().finally(() => {
+      this.#lockPending = null;
+    });
+    return this.#lockPending;
+  }
+
+  /** One attempt at the lock: resolves to its release function, or null when another context holds it. */
+  #tryLock(locks: LockManager): Promise<(() => void) | null> {
+    return new Promise((resolve, reject) => {
+      let unlock!: () => void;
+      const held = new Promise<void>((done) => {
+        unlock = done;
+      });
+      locks
+        .request(this.lockName, { ifAvailable: true }, async (lock) => {
+          if (lock === null) {
+            resolve(null);
+            return;
+          }
+          const release = () => {
+            if (this.#release === release) this.#release = null;
+            unlock();
+          };
+          this.#release = release;
+          resolve(release);
+          await held;
+        })
+        .catch(reject);
+    });
+  }
+
+  /** Releases the store's Web Lock if this saver holds it, so that another tab may write. */
+  releaseLock(): void {
+    this.#release?.();
+  }
+
+  /** Releases the lock and closes the database connection; the saver reopens it on next use. */
+  async close(): Promise<void> {
+    this.releaseLock();
+    const db = this.#db;
+    this.#db = null;
+    if (db !== null) (await db.catch(() => null))?.close();
+  }
+
+  async #lockForWriting(): Promise<void> {
+    if (this.#useLock) await this.acquireLock();
+  }
+
+  async #read(filename: string, where: string): Promise<StoredCheckpoint> {
+    let meta: unknown;
+    let values: unknown[];
+    try {
+      [meta, values] = await this.#transact('readonly', (tx) =>
+        Promise.all([
+          promisifyRequest(tx.objectStore(META).get(filename)),
+          promisifyRequest(tx.objectStore(DATA).getAll(keyRange(filename))),
+        ]),
+      );
+    } catch (error) {
+      throw new CheckpointError(
+        `${where}: could not read checkpoint '${filename}' from database '${this.dbName}': ${String(error)}.`,
+        { cause: error },
+      );
+    }
+    const corrupt = (detail: string) =>
+      new CheckpointError(
+        `${where}: checkpoint '${filename}' in database '${this.dbName}' is damaged (${detail}) and cannot be loaded; other checkpoints are unaffected. Remove it with saver.remove('${filename}').`,
+        { code: 'CORRUPT' },
+      );
+    if (meta === undefined) {
+      if (values.length > 0) throw corrupt('its entry in the meta store is missing');
+      const names = await this.list().catch(() => []);
+      throw new CheckpointError(
+        `${where}: no checkpoint named '${filename}' in database '${this.dbName}'; stored ones: ${names.join(', ') || '(none)'}.`,
+        { code: 'NOT_FOUND' },
+      );
+    }
+    if (!isMetaRecord(meta) || meta.filename !== filename) throw corrupt('its entry in the meta store is malformed');
+    if (values.length !== meta.buffers + 1) {
+      throw corrupt(`the data store should hold ${meta.buffers + 1} records for it, found ${values.length}`);
+    }
+    try {
+      const data = decodeCheckpoint(values[0], values.slice(1));
+      return { filename, data, metadata: meta.metadata, savedAt: meta.savedAt };
+    } catch (error) {
+      if (error instanceof CorruptDataError) throw corrupt(error.message);
+      throw error;
+    }
+  }
+
+  async #metaRecords(warn = this.#warn): Promise<MetaRecord[]> {
+    let values: unknown[];
+    let keys: IDBValidKey[];
+    try {
+      [values, keys] = await this.#transact('readonly', (tx) =>
+        Promise.all([
+          promisifyRequest(tx.objectStore(META).getAll()),
+          promisifyRequest(tx.objectStore(META).getAllKeys()),
+        ]),
+      );
+    } catch (error) {
+      throw new CheckpointError(
+        `IndexedDBSaver: could not list the checkpoints of database '${this.dbName}': ${String(error)}.`,
+        { cause: error },
+      );
+    }
+    const records: MetaRecord[] = [];
+    values.forEach((value, index) => {
+      if (isMetaRecord(value)) records.push(value);
+      else
+        warn(
+          `IndexedDBSaver: the meta entry '${String(keys[index])}' in database '${this.dbName}' is damaged; ignoring it.`,
+        );
+    });
+    return records.sort((a, b) => a.savedAt - b.savedAt);
+  }
+
+  /** Runs `body` in one transaction over both stores; resolves with its result once the transaction commits. */
+  async #transact<T>(mode: IDBTransactionMode, body: (tx: IDBTransaction) => T | PromiseLike<T>): Promise<T> {
+    const db = await this.#open();
+    const tx = db.transaction([META, DATA], mode, { durability: mode === 'readwrite' ? 'strict' : 'default' });
+    const done = transactionDone(tx);
+    let result: T | PromiseLike<T>;
+    try {
+      result = body(tx);
+    } catch (error) {
+      tx.abort();
+      await done.catch(() => {});
+      throw error;
+    }
+    const [value] = await Promise.all([result, done]);
+    return value;
+  }
+
+  #open(): Promise<IDBDatabase> {
+    this.#db ??= openDatabase(this.dbName).then(
+      (db) => {
+        db.onclose = () => {
+          this.#db = null;
+        };
+        db.onversionchange = () => {
+          db.close();
+          this.#db = null;
+        };
+        return db;
+      },
+      (error: unknown) => {
+        this.#db = null;
+        throw new CheckpointError(
+          `IndexedDBSaver: could not open the IndexedDB database '${this.dbName}': ${String(error)}. IndexedDB may be disabled (private browsing, blocked storage); try another browser profile or MemorySaver.`,
+          { cause: error },
+        );
+      },
+    );
+    return this.#db;
+  }
+
+  async #saveError(error: unknown, filename: string, bytes: number): Promise<CheckpointError> {
+    if (error instanceof CheckpointError) return error;
+    if ((error as { name?: unknown } | null)?.name === 'QuotaExceededError') {
+      let usage = '';
+      try {
+        const estimate = await globalThis.navigator?.storage?.estimate?.();
+        if (estimate?.quota !== undefined && estimate.usage !== undefined) {
+          usage = ` This site uses ${formatBytes(estimate.usage)} (${estimate.usage} bytes) of its ${formatBytes(estimate.quota)} (${estimate.quota} bytes) quota.`;
+        }
+      } catch {
+        // no estimate: the message goes without it
+      }
+      return new CheckpointError(
+        `IndexedDBSaver.save: not enough storage to save checkpoint '${filename}' in database '${this.dbName}': it needs about ${formatBytes(bytes)} (${bytes} bytes).${usage} Older checkpoints are intact. Free space by keeping fewer checkpoints (Checkpoint option nSaved), removing old ones with saver.remove(name), clearing other site data, or asking for more with navigator.storage.persist().`,
+        { code: 'QUOTA_EXCEEDED', cause: error },
+      );
+    }
+    return new CheckpointError(
+      `IndexedDBSaver.save: could not save checkpoint '${filename}' in database '${this.dbName}': ${String(error)}. Older checkpoints are intact.`,
+      { cause: error },
+    );
+  }
+}
+
+/** Opens (creating or upgrading as needed) a database holding the 'meta' and 'data' stores. */
+async function openDatabase(name: string): Promise<IDBDatabase> {
+  const open = (version?: number) => {
+    const request = version === undefined ? indexedDB.open(name) : indexedDB.open(name, version);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
+      if (!db.objectStoreNames.contains(DATA)) db.createObjectStore(DATA);
+    };
+    return promisifyRequest(request);
+  };
+  const db = await open();
+  if (db.objectStoreNames.contains(META) && db.objectStoreNames.contains(DATA)) return db;
+  // The database exists without our stores (made by other code): add them in a version upgrade.
+  const version = db.version + 1;
+  db.close();
+  return open(version);
+}
