@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from './engine';
-import { Events } from './events';
+import { defineEvents, Events } from './events';
 import { captureLog, countEvents, expectedTrace, lengthless, range, record, type Step } from './trace.test-util';
 
 let log: ReturnType<typeof captureLog> | null = null;
@@ -788,5 +788,21 @@ describe('Engine: run() validation', () => {
     const engine = new Engine((_e, b: number) => b);
     await expect(engine.run([1, 2])).resolves.toBe(engine.state);
     await expect(engine.run(null, { epochLength: 3 })).resolves.toBe(engine.state);
+  });
+});
+
+describe('getEventAttribValue', () => {
+  it('reads the counter filters test, for built-in and mapped custom events', async () => {
+    const custom = defineEvents({ BACKWARD: 'backward_for_attrib' });
+    const engine = new Engine(() => null);
+    engine.registerEvents(Object.values(custom), { eventToAttr: { backward_for_attrib: 'backwardCount' } });
+    engine.on(Events.ITERATION_COMPLETED, async (e) => {
+      e.state.backwardCount += 2;
+    });
+    await engine.run([1, 2, 3], { maxEpochs: 2 });
+    expect(engine.getEventAttribValue(Events.ITERATION_COMPLETED)).toBe(6);
+    expect(engine.getEventAttribValue(Events.EPOCH_COMPLETED({ every: 2 }))).toBe(2);
+    expect(engine.getEventAttribValue(custom.BACKWARD)).toBe(12);
+    expect(() => engine.getEventAttribValue(Events.TERMINATE)).toThrow(/Unknown event name/);
   });
 });

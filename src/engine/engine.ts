@@ -153,6 +153,20 @@ export class Engine<Batch = unknown, Output = unknown> {
     });
   }
 
+  /**
+   * The value of the state counter that filters on `event` test (`state.iteration` for ITERATION_COMPLETED,
+   * `state.epoch` for EPOCH_COMPLETED, a custom counter mapped by `eventToAttr`). Throws for an event without one.
+   *
+   * @example
+   * engine.getEventAttribValue(Events.EPOCH_COMPLETED); // engine.state.epoch
+   */
+  getEventAttribValue(event: EventLike): number {
+    if (!isEventLike(event)) {
+      throw new TypeError(`Engine.getEventAttribValue: argument event should be an event, got ${formatValue(event)}.`);
+    }
+    return this.#eventValue(eventName(event));
+  }
+
   /** True when `event` was registered with this engine (the built-in events always are). */
   hasRegisteredEvents(event: EventLike): boolean {
     return isEventLike(event) && this.#allowedEvents.has(eventName(event));

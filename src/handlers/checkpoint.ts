@@ -87,18 +87,6 @@ const EXT = 'ckpt';
 const PLACEHOLDERS = ['filename_prefix', 'name', 'global_step', 'score_name', 'score', 'ext'] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];
 
-/** Which state attribute counts each built-in event (Ignite's `State.event_to_attr`). */
-const EVENT_ATTRS: Readonly<Record<string, 'iteration' | 'epoch'>> = {
-  started: 'epoch',
-  epoch_started: 'epoch',
-  epoch_completed: 'epoch',
-  completed: 'epoch',
-  get_batch_started: 'iteration',
-  get_batch_completed: 'iteration',
-  iteration_started: 'iteration',
-  iteration_completed: 'iteration',
-};
-
 interface SavedItem {
   priority: number;
   filename: string;
@@ -662,13 +650,19 @@ export function globalStepFromEngine(engine: Engine<any, any>, event?: EventLike
   const fixed = event === undefined ? null : eventName(event);
   return (_engine, triggering) => {
     const name = fixed ?? triggering;
-    const attr = name === null ? undefined : EVENT_ATTRS[name];
-    if (attr === undefined) {
+    if (name === null) {
       throw new RangeError(
-        `globalStepFromEngine: cannot tell which counter of the engine goes with event '${name}'; pass an event as the second argument (e.g. Events.EPOCH_COMPLETED reads state.epoch), or write the transform yourself: () => engine.state.myCounter.`,
+        'globalStepFromEngine: no event to read a counter for; pass one as the second argument (e.g. Events.EPOCH_COMPLETED reads state.epoch).',
       );
     }
-    return engine.state[attr];
+    try {
+      return engine.getEventAttribValue(name);
+    } catch (cause) {
+      throw new RangeError(
+        `globalStepFromEngine: cannot tell which counter of the engine goes with event '${name}'; pass an event as the second argument (e.g. Events.EPOCH_COMPLETED reads state.epoch), map one with registerEvents(events, { eventToAttr }), or write the transform yourself: () => engine.state.myCounter.`,
+        { cause },
+      );
+    }
   };
 }
 
