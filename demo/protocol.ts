@@ -1,0 +1,75 @@
+import type { BackendName, BackendSelection, ChartFrame } from 'kindling';
+
+/** The settings of one training run. Saved beside the checkpoints so a reload continues the same run. */
+export interface RunConfig {
+  seed: number;
+  epochs: number;
+  model: 'mlp' | 'cnn';
+  learningRate: number;
+  schedule: 'constant' | 'cosine' | 'warmup-cosine';
+  batchSize: number;
+  /** Save a checkpoint every this many iterations (and at the end of each epoch). */
+  checkpointEvery: number;
+  /** IndexedDB database that holds the checkpoints. */
+  dbName: string;
+}
+
+export const DEFAULT_CONFIG: RunConfig = {
+  seed: 42,
+  epochs: 5,
+  model: 'mlp',
+  learningRate: 0.01,
+  schedule: 'constant',
+  batchSize: 32,
+  checkpointEvery: 10,
+  dbName: 'kindling-demo',
+};
+
+/** Series names the session pushes into its ChartFeed. */
+export const SERIES = {
+  loss: 'loss',
+  avgLoss: 'avgLoss',
+  valAccuracy: 'valAccuracy',
+  valLoss: 'valLoss',
+} as const;
+
+export type SessionStatus = 'idle' | 'loading' | 'running' | 'paused' | 'stopped' | 'completed' | 'failed';
+
+/** One misclassified validation digit. */
+export interface Mistake {
+  pixels: number[];
+  label: number;
+  predicted: number;
+}
+
+/** What a training session reports; the same messages travel from a worker with postMessage. */
+export type SessionEvent =
+  | { type: 'backend'; selection: BackendSelection; forced: boolean }
+  | { type: 'status'; status: SessionStatus; iteration: number; epoch: number; message?: string }
+  | {
+      type: 'iteration';
+      iteration: number;
+      epoch: number;
+      epochIteration: number;
+      epochLength: number;
+      maxEpochs: number;
+      loss: number;
+      /** Iterations per second over the current run() call. */
+      rate: number;
+    }
+  | { type: 'chart'; frame: ChartFrame }
+  | { type: 'epoch'; epoch: number; iteration: number; metrics: Record<string, number>; seconds: number }
+  | { type: 'evaluation'; confusion: number[][]; mistakes: Mistake[]; accuracy: number }
+  | { type: 'checkpoint'; name: string; iteration: number; where: string }
+  | { type: 'resumed'; name: string; iteration: number; epoch: number }
+  | { type: 'deleted'; name: string }
+  | { type: 'error'; message: string };
+
+/** What the page asks a session to do (in worker mode, sent with postMessage). */
+export type SessionCommand =
+  | { type: 'start'; config: RunConfig; backend: BackendName | null; resumeFrom: string | 'latest' | null }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  | { type: 'reset'; dbName: string }
+  | { type: 'delete'; dbName: string; name: string };

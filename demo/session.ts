@@ -1,0 +1,347 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  Accuracy,
+  type BackendName,
+  ChartFeed,
+  Checkpoint,
+  CheckpointEvents,
+  createSupervisedEvaluator,
+  createSupervisedTrainer,
+  DataLoader,
+  type Engine,
+  EventLoopYielder,
+  Events,
+  IndexedDBSaver,
+  Loss,
+  manualSeed,
+  resumeOrStart,
+  selectBackend,
+  TensorDataset,
+  yieldToEventLoop,
+} from 'kindling';
+import { type Digits, loadDigits, NUM_PIXELS, splitDigits, take } from './data';
+import { buildModel, lossFn } from './model';
+import { type Mistake, type RunConfig, SERIES, type SessionEvent, type SessionStatus } from './protocol';
+import { makeLrSchedule } from './schedule';
+
+/** Weight of the previous average in the running loss shown on the chart (each new loss weighs 1 - ALPHA). */
+const ALPHA = 0.9;
+
+/** The small state of the session that a checkpoint must carry besides model, optimizer and trainer. */
+class RunningLoss {
+  value: number | null = null;
+  update(loss: number): number {
+    this.value = this.value === null ? loss : ALPHA * this.value + (1 - ALPHA) * loss;
+    return this.value;
+  }
+  stateDict(): { value: number | null } {
+    return { value: this.value };
+  }
+  loadStateDict(sd: { value: number | null }): void {
+    this.value = sd.value;
+  }
+}
+
+interface Run {
+  config: RunConfig;
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  trainer: Engine<any, tf.Scalar>;
+  trainLoader: DataLoader<any, any>;
+  datasets: TensorDataset[];
+  checkpoint: Checkpoint;
+  saver: IndexedDBSaver;
+  startedAt: number;
+  startIteration: number;
+}
+
+/**
+ * One training session of the demo: data, model, trainer, evaluator, checkpoints and chart feed. It knows nothing of
+ * the page: it reports through `emit`, so it runs the same on the main thread and in a worker.
+ */
+export class TrainingSession {
+  readonly #emit: (event: SessionEvent) => void;
+  #digits: Digits | null = null;
+  #backendReady: Promise<void> | null = null;
+  #run: Run | null = null;
+  #status: SessionStatus = 'idle';
+  #isStopRequested = false;
+  readonly #feed: ChartFeed;
+  /** One saver per database, kept across runs: it holds the store's Web Lock while this session may write to it. */
+  readonly #savers = new Map<string, IndexedDBSaver>();
+
+  constructor(emit: (event: SessionEvent) => void) {
+    this.#emit = emit;
+    this.#feed = new ChartFeed({ sink: (frame) => this.#emit({ type: 'chart', frame: copyFrame(frame) }) });
+  }
+
+  get status(): SessionStatus {
+    return this.#status;
+  }
+
+  /** Picks the backend once per session (tfjs has one global backend). */
+  ensureBackend(backend: BackendName | null): Promise<void> {
+    this.#backendReady ??= selectBackend(backend ? { prefer: backend } : {}).then((selection) => {
+      this.#emit({ type: 'backend', selection, forced: backend !== null });
+    });
+    return this.#backendReady;
+  }
+
+  /**
+   * Starts a run: a fresh one, or one continued from a stored checkpoint (`'latest'` or a name). Resolves when the
+   * run stops for any reason (completed, paused, stopped, failed).
+   */
+  async start(config: RunConfig, backend: BackendName | null, resumeFrom: string | null): Promise<void> {
+    if (this.#status === 'running' || this.#status === 'loading') {
+      throw new Error(`TrainingSession.start: a run is already ${this.#status}; pause or stop it first.`);
+    }
+    try {
+      this.#setStatus('loading');
+      await this.ensureBackend(backend);
+      this.#digits ??= await loadDigits();
+      await yieldToEventLoop();
+      this.#dispose();
+      const run = this.#build(config);
+      this.#run = run;
+      await yieldToEventLoop(); // building the model and data is the longest step of a start: let the page breathe
+      const toLoad = this.#toSave(run);
+      let name: string | null = null;
+      if (resumeFrom === 'latest') {
+        name = (await resumeOrStart({ saver: run.saver, toLoad })).filename;
+      } else if (resumeFrom !== null) {
+        await Checkpoint.loadObjects({
+          toLoad,
+          checkpoint: (await run.saver.load(resumeFrom)) as Record<string, unknown>,
+        });
+        name = resumeFrom;
+      }
+      if (name) {
+        await yieldToEventLoop();
+        const { iteration, epoch } = run.trainer.state;
+        this.#emit({ type: 'resumed', name, iteration, epoch });
+      } else {
+        this.#feed.clear();
+      }
+      await this.#go(run);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** Suspends the run at the next event (`engine.interrupt()`); {@link resume} continues at the same iteration. */
+  pause(): void {
+    if (this.#status === 'running') this.#run?.trainer.interrupt();
+  }
+
+  /** Continues a paused run where it stopped. */
+  async resume(): Promise<void> {
+    if (this.#status !== 'paused' || !this.#run) return;
+    try {
+      await this.#go(this.#run);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** Ends the run (`engine.terminate()`); checkpoints stay, so start continues from the latest. */
+  stop(): void {
+    if (this.#status === 'running') {
+      this.#isStopRequested = true;
+      this.#run?.trainer.terminate();
+    } else if (this.#status === 'paused') this.#setStatus('stopped');
+  }
+
+  /** Deletes one stored checkpoint (through this session's saver, which holds the store's lock). */
+  async deleteCheckpoint(dbName: string, name: string): Promise<void> {
+    await this.#saver(dbName).remove(name);
+  }
+
+  /** Stops, deletes every stored checkpoint and clears the charts. */
+  async reset(dbName: string): Promise<void> {
+    this.stop();
+    const saver = this.#saver(dbName);
+    for (const name of await saver.list()) await saver.remove(name);
+    this.#dispose();
+    this.#feed.clear();
+    this.#setStatus('idle');
+  }
+
+  #build(config: RunConfig): Run {
+    const digits = this.#digits!;
+    manualSeed(config.seed);
+    const model = buildModel(config.model);
+    const optimizer = tf.train.adam(config.learningRate);
+    const trainer = createSupervisedTrainer(model, optimizer, lossFn, { deterministic: true });
+    const split = splitDigits(digits);
+    const [trainSet, valSet] = [split.train, split.val].map((rows) => {
+      const { pixels, labels } = take(digits, rows);
+      return new TensorDataset(tf.tensor2d(pixels, [rows.length, NUM_PIXELS]), tf.tensor1d(labels, 'int32'));
+    }) as [TensorDataset, TensorDataset];
+    const trainLoader = new DataLoader(trainSet, { batchSize: config.batchSize, shuffle: true });
+    const valLoader = new DataLoader(valSet, { batchSize: 120 });
+    const evaluator = createSupervisedEvaluator(model, {
+      metrics: { accuracy: new Accuracy(), loss: new Loss(lossFn) },
+    });
+    const saver = this.#saver(config.dbName);
+    const running = new RunningLoss();
+    const run: Run = {
+      config,
+      model,
+      optimizer,
+      trainer,
+      trainLoader,
+      datasets: [trainSet, valSet],
+      checkpoint: null as unknown as Checkpoint,
+      saver,
+      startedAt: 0,
+      startIteration: 0,
+    };
+    const toSave = { model, optimizer, trainer, charts: this.#feed, runningLoss: running };
+    const schedule = makeLrSchedule(config, optimizer, trainLoader.length);
+    if (schedule) {
+      trainer.on(Events.ITERATION_STARTED, schedule);
+      Object.assign(toSave, { lrSchedule: schedule });
+    }
+    run.checkpoint = new Checkpoint(toSave, saver, { nSaved: 3, filenamePrefix: config.model, includeSelf: true });
+    this.#toSaveByRun.set(run, { ...toSave, checkpointer: run.checkpoint });
+    const saved = CheckpointEvents.SAVED_CHECKPOINT;
+    trainer.registerEvents([saved], { eventToAttr: { [saved.name]: 'savedCheckpoint' } });
+    trainer.on(saved, () => this.#reportCheckpoint(run));
+
+    const yielder = new EventLoopYielder({ budgetMs: 8 });
+    trainer.on(Events.ITERATION_COMPLETED, async (engine) => {
+      const loss = (await engine.state.output!.data())[0]!;
+      const { iteration, epoch, epochLength, maxEpochs } = engine.state;
+      this.#feed.push(SERIES.loss, iteration, loss);
+      this.#feed.push(SERIES.avgLoss, iteration, running.update(loss));
+      const seconds = (performance.now() - run.startedAt) / 1000;
+      this.#emit({
+        type: 'iteration',
+        iteration,
+        epoch,
+        epochIteration: ((iteration - 1) % epochLength!) + 1,
+        epochLength: epochLength!,
+        maxEpochs: maxEpochs ?? config.epochs,
+        loss,
+        rate: seconds > 0 ? (iteration - run.startIteration) / seconds : 0,
+      });
+    });
+    trainer.on(Events.ITERATION_COMPLETED({ every: config.checkpointEvery }), run.checkpoint);
+    trainer.on(Events.ITERATION_COMPLETED, yielder);
+    evaluator.on(Events.ITERATION_COMPLETED, yielder);
+    let epochStart = 0;
+    trainer.on(Events.EPOCH_STARTED, () => {
+      epochStart = performance.now();
+    });
+    trainer.on(Events.EPOCH_COMPLETED, async (engine) => {
+      await evaluator.run(valLoader);
+      const metrics = { ...(evaluator.state.metrics as Record<string, number>) };
+      const { epoch, iteration } = engine.state;
+      this.#feed.push(SERIES.valAccuracy, epoch, metrics.accuracy!);
+      this.#feed.push(SERIES.valLoss, epoch, metrics.loss!);
+      if (running.value !== null) metrics.runningLoss = running.value;
+      this.#emit({ type: 'epoch', epoch, iteration, metrics, seconds: (performance.now() - epochStart) / 1000 });
+    });
+    trainer.on(Events.EPOCH_COMPLETED, run.checkpoint);
+    trainer.on(Events.COMPLETED, () => this.#evaluateMistakes(model, valSet));
+    return run;
+  }
+
+  #saver(dbName: string): IndexedDBSaver {
+    let saver = this.#savers.get(dbName);
+    if (!saver) {
+      saver = new IndexedDBSaver(dbName);
+      this.#savers.set(dbName, saver);
+    }
+    return saver;
+  }
+
+  readonly #toSaveByRun = new WeakMap<Run, Record<string, unknown>>();
+
+  #toSave(run: Run): Record<string, any> {
+    return this.#toSaveByRun.get(run)!;
+  }
+
+  async #go(run: Run): Promise<void> {
+    const { config, trainer } = run;
+    const total = run.trainLoader.length * config.epochs;
+    if (trainer.state.iteration >= total) {
+      await this.#evaluateMistakes(run.model, run.datasets[1]!);
+      this.#setStatus('completed');
+      return;
+    }
+    run.startedAt = performance.now();
+    run.startIteration = trainer.state.iteration;
+    this.#isStopRequested = false;
+    this.#setStatus('running');
+    await trainer.run(run.trainLoader, { maxEpochs: config.epochs });
+    if (this.#status !== 'running') return;
+    const { iteration } = trainer.state;
+    if (iteration >= total) this.#setStatus('completed');
+    else this.#setStatus(this.#isStopRequested ? 'stopped' : 'paused');
+  }
+
+  #reportCheckpoint(run: Run): void {
+    const last = run.checkpoint.lastCheckpoint as string | null;
+    if (last) {
+      const where = `IndexedDB '${run.config.dbName}' / ${last}`;
+      this.#emit({ type: 'checkpoint', name: last, iteration: run.trainer.state.iteration, where });
+    }
+  }
+
+  async #evaluateMistakes(model: tf.LayersModel, valSet: TensorDataset): Promise<void> {
+    const [x, y] = valSet.tensors as [tf.Tensor2D, tf.Tensor1D];
+    const predicted = tf.tidy(() => (model.predict(x) as tf.Tensor).argMax(-1));
+    const [pred, labels, pixels] = await Promise.all([predicted.data(), y.data(), x.data()]);
+    predicted.dispose();
+    const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
+    const mistakes: Mistake[] = [];
+    let correct = 0;
+    for (let i = 0; i < labels.length; i++) {
+      const label = labels[i]!;
+      const guess = pred[i]!;
+      confusion[label]![guess]! += 1;
+      if (label === guess) correct += 1;
+      else if (mistakes.length < 12) {
+        mistakes.push({
+          label,
+          predicted: guess,
+          pixels: Array.from(pixels.subarray(i * NUM_PIXELS, (i + 1) * NUM_PIXELS)),
+        });
+      }
+    }
+    this.#emit({ type: 'evaluation', confusion, mistakes, accuracy: correct / labels.length });
+  }
+
+  #setStatus(status: SessionStatus, message?: string): void {
+    this.#status = status;
+    this.#feed.flush();
+    const state = this.#run?.trainer.state;
+    this.#emit({ type: 'status', status, iteration: state?.iteration ?? 0, epoch: state?.epoch ?? 0, message });
+  }
+
+  #fail(error: unknown): void {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.#emit({ type: 'error', message });
+    this.#setStatus('failed', message);
+  }
+
+  #dispose(): void {
+    const run = this.#run;
+    if (!run) return;
+    this.#run = null;
+    run.model.dispose();
+    run.optimizer.dispose();
+    for (const ds of run.datasets) tf.dispose([...ds.tensors]);
+  }
+}
+
+/** Frames cross postMessage in worker mode; copying also keeps the main thread from sharing the feed's live arrays. */
+function copyFrame(frame: { series: Record<string, { x: number[]; y: number[] }>; changed: string[] }) {
+  const series: Record<string, { x: number[]; y: number[] }> = {};
+  for (const name of frame.changed) {
+    const s = frame.series[name];
+    series[name] = s ? { x: [...s.x], y: [...s.y] } : { x: [], y: [] };
+  }
+  return { series, changed: [...frame.changed] };
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+// `npm run train`: trains the demo notebook's digit classifier in headless Chromium, through kindling, and prints one
+// line per epoch. Checkpoints live in IndexedDB inside a persistent browser profile (.kindling-checkpoints/), so a
+// second run resumes where the first stopped. Options: --backend webgpu|webgl|cpu, --epochs N, --seed N, --fresh,
+// --model mlp|cnn, --every N (checkpoint interval in iterations), --worker, --timeout SECONDS, --port N.
+// IndexedDB belongs to an origin, port included: the server always uses the same port (default 5177) so that the
+// next run finds the checkpoints.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const usage = `usage: npm run train -- [--backend webgpu|webgl|cpu] [--epochs N] [--seed N] [--model mlp|cnn]
+                      [--every N] [--worker] [--fresh] [--timeout SECONDS] [--port N]`;
+
+function fail(message) {
+  console.error(`train: ${message}`);
+  process.exit(1);
+}
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      backend: { type: 'string' },
+      epochs: { type: 'string', default: '5' },
+      seed: { type: 'string', default: '42' },
+      model: { type: 'string', default: 'mlp' },
+      every: { type: 'string', default: '10' },
+      worker: { type: 'boolean', default: false },
+      fresh: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '900' },
+      port: { type: 'string', default: '5177' },
+      help: { type: 'boolean', default: false },
+    },
+  }).values;
+} catch (error) {
+  fail(`${error.message}\n${usage}`);
+}
+if (args.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const integer = (name, min) => {
+  const value = Number(args[name]);
+  if (!Number.isInteger(value) || value < min) fail(`--${name} should be an integer >= ${min}, got '${args[name]}'.`);
+  return value;
+};
+const epochs = integer('epochs', 1);
+const seed = integer('seed', 0);
+const every = integer('every', 1);
+const timeoutS = integer('timeout', 1);
+const port = integer('port', 1);
+if (args.backend !== undefined && !['webgpu', 'webgl', 'cpu'].includes(args.backend)) {
+  fail(`--backend should be webgpu, webgl or cpu, got '${args.backend}'.`);
+}
+if (!['mlp', 'cnn'].includes(args.model)) fail(`--model should be mlp or cnn, got '${args.model}'.`);
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+if (!existsSync(executablePath))
+  fail(`no Chromium at ${executablePath}; install Debian's chromium or set CHROMIUM_PATH.`);
+
+const { createServer } = await import('vite');
+const { chromium } = await import('@playwright/test');
+
+const profile = join(root, '.kindling-checkpoints');
+const server = await createServer({
+  root,
+  configFile: join(root, 'vite.config.ts'),
+  logLevel: 'error',
+  server: { host: '127.0.0.1', port, strictPort: true, hmr: false },
+});
+let context;
+let exitCode = 1;
+try {
+  await server.listen().catch((error) => {
+    throw new Error(
+      `could not serve on 127.0.0.1:${port} (${error.message}). The checkpoints belong to that origin; free the port, ` +
+        'or pass --port N (a new port starts with no checkpoints).',
+    );
+  });
+  const address = server.httpServer.address();
+  const origin = `http://127.0.0.1:${address.port}`;
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+      '--enable-unsafe-webgpu',
+    ],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  page.on('requestfailed', (request) =>
+    problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`),
+  );
+
+  let settle;
+  const finished = new Promise((resolve) => {
+    settle = resolve;
+  });
+  await page.exposeFunction('__kindlingReport', (event) => {
+    switch (event.type) {
+      case 'backend': {
+        const { backend, adapter, fellBackFrom, reason } = event.selection;
+        const gpu = adapter
+          ? ` (${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ')})`
+          : '';
+        console.log(`backend: ${backend}${gpu}${fellBackFrom ? `, fell back from ${fellBackFrom}: ${reason}` : ''}`);
+        break;
+      }
+      case 'resumed':
+        console.log(`resumed from iteration ${event.iteration} (epoch ${event.epoch}, checkpoint ${event.name})`);
+        break;
+      case 'epoch': {
+        const metrics = Object.entries(event.metrics)
+          .map(([name, value]) => `${name} ${value.toFixed(4)}`)
+          .join('  ');
+        console.log(
+          `epoch ${event.epoch}/${epochs}  iteration ${event.iteration}  ${metrics}  (${event.seconds.toFixed(1)} s)`,
+        );
+        break;
+      }
+      case 'evaluation':
+        console.log(`validation accuracy ${(100 * event.accuracy).toFixed(2)}%`);
+        break;
+      case 'error':
+        problems.push(`training error: ${event.message}`);
+        break;
+      case 'status':
+        if (['completed', 'failed', 'stopped'].includes(event.status)) settle(event);
+        break;
+    }
+  });
+  const query = new URLSearchParams({ autostart: '1', epochs: String(epochs), seed: String(seed) });
+  query.set('model', args.model);
+  query.set('every', String(every));
+  if (args.backend) query.set('backend', args.backend);
+  if (args.fresh) query.set('fresh', '1');
+  if (args.worker) query.set('worker', '1');
+  // Subscribe before the page's own boot code runs, so no event is missed.
+  await page.addInitScript(() => {
+    const hook = () => {
+      const demo = window.kindlingDemo;
+      if (demo) demo.subscribe((event) => window.__kindlingReport(event));
+      else setTimeout(hook, 0);
+    };
+    hook();
+  });
+  await page.goto(`${origin}/?${query}`);
+  const timeout = new Promise((resolve) => setTimeout(() => resolve(null), timeoutS * 1000));
+  const last = await Promise.race([finished, timeout]);
+  const checkpoint = await page.evaluate(() => window.kindlingDemo?.lastCheckpoint ?? null);
+  if (last === null) problems.push(`timed out after ${timeoutS} s`);
+  else if (last.status !== 'completed') problems.push(`training ended ${last.status}: ${last.message ?? ''}`);
+  if (checkpoint) console.log(`checkpoint: ${checkpoint.where} (iteration ${checkpoint.iteration}) in ${profile}`);
+  if (problems.length > 0) {
+    for (const problem of problems) console.error(`train: ${problem}`);
+  } else {
+    exitCode = 0;
+  }
+} catch (error) {
+  console.error(`train: ${error.stack ?? error}`);
+} finally {
+  await context?.close();
+  await server.close();
+}
+process.exit(exitCode);

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { EventLoopYielder, yieldToEventLoop } from './yield';
+
+describe('yieldToEventLoop', () => {
+  it('resolves on a later task, after already-queued macrotasks', async () => {
+    const order: string[] = [];
+    setTimeout(() => order.push('timer'), 0);
+    await new Promise((r) => setTimeout(r, 5)); // let the timer queue settle
+    const p = yieldToEventLoop().then(() => order.push('yielded'));
+    order.push('sync');
+    await p;
+    expect(order).toEqual(['timer', 'sync', 'yielded']);
+  });
+
+  it('resolves every caller, in order', async () => {
+    const order: number[] = [];
+    await Promise.all([1, 2, 3].map((i) => yieldToEventLoop().then(() => order.push(i))));
+    expect(order).toEqual([1, 2, 3]);
+  });
+});
+
+describe('EventLoopYielder', () => {
+  it('yields only once its time budget is spent', async () => {
+    const yielder = new EventLoopYielder({ budgetMs: 30 });
+    expect(yielder.handle()).toBeUndefined(); // just made: budget not spent
+    const until = performance.now() + 35;
+    while (performance.now() < until) {
+      /* busy: spend the budget */
+    }
+    const p = yielder.handle();
+    expect(p).toBeInstanceOf(Promise);
+    await p;
+    expect(yielder.handle()).toBeUndefined(); // the clock restarted after the yield
+    expect(new EventLoopYielder({ budgetMs: 0 }).handle()).toBeInstanceOf(Promise);
+  });
+
+  it('rejects a negative budget', () => {
+    expect(() => new EventLoopYielder({ budgetMs: -1 })).toThrow(/budgetMs should be a number >= 0, got -1/);
+  });
+});

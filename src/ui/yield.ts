@@ -1,0 +1,75 @@
+interface SchedulerWithYield {
+  yield(): Promise<void>;
+}
+
+let channel: MessageChannel | null = null;
+const waiting: Array<() => void> = [];
+
+/** Resolves on a fresh macrotask posted through a MessageChannel, which browsers do not throttle in background tabs. */
+function postTask(): Promise<void> {
+  if (!channel) {
+    channel = new MessageChannel();
+    channel.port1.onmessage = () => waiting.shift()?.();
+    // In Node the port would keep the process alive; browsers have no unref.
+    (channel.port1 as { unref?: () => void }).unref?.();
+  }
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    channel!.port2.postMessage(null);
+  });
+}
+
+/**
+ * Lets the browser handle input, paint and other tasks, then resolves. Uses `scheduler.yield()` where it exists (the
+ * continuation keeps its priority) and a `MessageChannel` message otherwise; unlike `requestAnimationFrame` or
+ * `setTimeout`, neither stalls or is clamped to 1 s in a background tab, so training keeps going there.
+ *
+ * @returns a promise that resolves on a later task.
+ * @example
+ * for (const batch of batches) { step(batch); await yieldToEventLoop(); }
+ */
+export function yieldToEventLoop(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: Partial<SchedulerWithYield> }).scheduler;
+  if (typeof scheduler?.yield === 'function') return scheduler.yield();
+  return postTask();
+}
+
+/** Options of {@link EventLoopYielder}. */
+export interface EventLoopYielderOptions {
+  /** Yield once this many milliseconds have passed since the last yield. Default 8; 0 yields every call. */
+  budgetMs?: number;
+}
+
+/**
+ * A handler that keeps a page responsive during training: attached to an engine event, it yields to the event loop
+ * whenever more than `budgetMs` of work has run since it last yielded, so no task grows past the 50 ms that counts as a
+ * long task. The engine awaits it, so the next iteration starts after the browser has had its turn.
+ *
+ * @example
+ * trainer.on(Events.ITERATION_COMPLETED, new EventLoopYielder({ budgetMs: 8 }));
+ */
+export class EventLoopYielder {
+  readonly #budgetMs: number;
+  #last = now();
+
+  /** @param options.budgetMs milliseconds of work allowed between yields (default 8). */
+  constructor(options: EventLoopYielderOptions = {}) {
+    const budgetMs = options.budgetMs ?? 8;
+    if (!Number.isFinite(budgetMs) || budgetMs < 0) {
+      throw new RangeError(`EventLoopYielder: argument budgetMs should be a number >= 0, got ${budgetMs}.`);
+    }
+    this.#budgetMs = budgetMs;
+  }
+
+  /** Yields when the budget is spent; otherwise returns at once. */
+  handle(): Promise<void> | undefined {
+    if (now() - this.#last < this.#budgetMs) return undefined;
+    return yieldToEventLoop().then(() => {
+      this.#last = now();
+    });
+  }
+}
+
+function now(): number {
+  return globalThis.performance?.now() ?? Date.now();
+}
