@@ -51,7 +51,7 @@ function lengthOf(data: unknown): number | null {
  * @example
  * manualSeed(12);
  * const trainer = new DeterministicEngine(step);
- * trainer.on(Events.ITERATION_COMPLETED({ every: 100 }), async (e) => save(e.stateDict(), await model.getWeights()));
+ * trainer.on(Events.ITERATION_COMPLETED({ every: 100 }), async (e) => save(e.stateDict(), model.getWeights()));
  * await trainer.run(new DataLoader(ds, { batchSize: 32, shuffle: true }), { maxEpochs: 10 });
  * // later, in a new page:
  * trainer2.loadStateDict(saved.engine); model2.setWeights(saved.weights); await trainer2.run(loader2);

@@ -436,6 +436,11 @@ export class Engine<Batch = unknown, Output = unknown> {
     if (stateDict === null || typeof stateDict !== 'object' || Array.isArray(stateDict)) {
       throw new TypeError(`${where}: argument stateDict should be an object, got ${formatValue(stateDict)}.`);
     }
+    for (const key of Object.keys(stateDict)) {
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+        throw new TypeError(`${where}: key '${key}' is not allowed in a state dict: state dicts are plain data.`);
+      }
+    }
     const sd = { ...stateDict };
     const has = (key: string) => key in sd && sd[key] !== undefined;
     if (has('iteration') && has('epoch')) {
@@ -492,6 +497,11 @@ export class Engine<Batch = unknown, Output = unknown> {
       this.#checkLimit('maxIters', limit, 'iteration', iteration, where);
     }
     this.#discardSuspendedRun();
+    // A loaded state is a new starting point: flags left by an earlier run (e.g. terminate() from EarlyStopping)
+    // must not change where the resumed run starts.
+    this.shouldTerminate = false;
+    this.shouldTerminateSingleEpoch = false;
+    this.shouldInterrupt = false;
     for (const key of this.stateDictUserKeys) state[key] = sd[key];
     state.epochLength = epochLength;
     state.iteration = iteration;

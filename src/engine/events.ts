@@ -197,7 +197,9 @@ export function formatValue(value: unknown): string {
   if (typeof value === 'function') return `a function${value.name ? ` ${value.name}` : ''}`;
   if (typeof value === 'bigint') return `${value}n`;
   try {
-    const text = JSON.stringify(value);
+    const text = JSON.stringify(value, (_key, item) =>
+      typeof item === 'function' ? `[function${item.name ? ` ${item.name}` : ''}]` : item,
+    );
     if (text !== undefined) return text.length > 80 ? `${text.slice(0, 77)}...` : text;
   } catch {
     // fall through

@@ -254,3 +254,38 @@ describe('Engine.loadStateDict', () => {
     expect([engine.state.epoch, engine.state.iteration]).toEqual([2, 20]);
   });
 });
+
+describe('loadStateDict after an earlier terminate()', () => {
+  it('resumes where the state says, not where the stale terminate flag would', async () => {
+    const data = [0, 1, 2, 3, 4];
+    const stopped = new Engine<number, number>((_e, b) => b);
+    stopped.on(Events.ITERATION_COMPLETED({ once: 2 }), (e) => e.terminate());
+    await stopped.run(data, { maxEpochs: 3 });
+    expect(stopped.shouldTerminate).toBe(true);
+    stopped.loadStateDict({ iteration: 7, epochLength: 5, maxEpochs: 3 });
+    expect(stopped.shouldTerminate).toBe(false);
+    const epochEnds: number[] = [];
+    let iterations = 0;
+    stopped.on(Events.ITERATION_COMPLETED, () => {
+      iterations++;
+    });
+    stopped.on(Events.EPOCH_COMPLETED, (e) => {
+      epochEnds.push(e.state.iteration);
+    });
+    const state = await stopped.run(data);
+    // Mid-epoch 2 at iteration 7: 3 more iterations finish epoch 2, then epoch 3 (a plain Engine does not
+    // fast-forward its data, but it does keep the epoch's counter).
+    expect(epochEnds).toEqual([10, 15]);
+    expect(iterations).toBe(8);
+    expect(state.iteration).toBe(15);
+  });
+
+  it('rejects __proto__ and constructor keys', () => {
+    const engine = new Engine(() => 0);
+    const polluted = JSON.parse('{"iteration": 0, "epochLength": 2, "maxEpochs": 1, "__proto__": {"x": 1}}');
+    expect(() => engine.loadStateDict(polluted)).toThrow(/'__proto__' is not allowed/);
+    expect(() => engine.loadStateDict({ iteration: 0, epochLength: 2, maxEpochs: 1, constructor: 1 })).toThrow(
+      /'constructor' is not allowed/,
+    );
+  });
+});

@@ -170,3 +170,19 @@ describe('EarlyStopping', () => {
     x.dispose();
   });
 });
+
+describe('EarlyStopping option names', () => {
+  it("rejects Ignite's threshold/cumulative names and unknown options, naming kindling's", () => {
+    const trainer = new Engine(() => 0);
+    const scoreFunction = () => 1;
+    expect(() => new EarlyStopping({ patience: 2, scoreFunction, trainer, threshold: 0.1 } as never)).toThrow(
+      /unknown option 'threshold'; kindling calls it minDelta/,
+    );
+    expect(() => new EarlyStopping({ patience: 2, scoreFunction, trainer, cumulative: true } as never)).toThrow(
+      /cumulativeDelta/,
+    );
+    expect(() => new EarlyStopping({ patience: 2, scoreFunction, trainer, patiense: 3 } as never)).toThrow(
+      /unknown option 'patiense'/,
+    );
+  });
+});

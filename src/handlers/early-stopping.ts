@@ -64,6 +64,25 @@ export class EarlyStopping {
         `EarlyStopping: argument should be an options object { patience, scoreFunction, trainer }, got ${describeValue(options)}.`,
       );
     }
+    const renamed: Record<string, string> = {
+      threshold: 'minDelta',
+      cumulative: 'cumulativeDelta',
+      thresholdMode: 'minDeltaMode',
+    };
+    const known = new Set([
+      'patience',
+      'scoreFunction',
+      'trainer',
+      'minDelta',
+      'cumulativeDelta',
+      'mode',
+      'minDeltaMode',
+    ]);
+    for (const key of Object.keys(options)) {
+      if (known.has(key)) continue;
+      const hint = renamed[key] ? `; kindling calls it ${renamed[key]}` : `; known options: ${[...known].join(', ')}`;
+      throw new TypeError(`EarlyStopping: unknown option '${key}'${hint}.`);
+    }
     const { patience, scoreFunction, trainer, minDelta = 0, cumulativeDelta = false, mode = 'max' } = options;
     const minDeltaMode = options.minDeltaMode ?? 'abs';
     if (typeof scoreFunction !== 'function') {

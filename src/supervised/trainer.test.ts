@@ -169,6 +169,25 @@ describe('createSupervisedTrainer: the update', () => {
   });
 });
 
+describe('createSupervisedTrainer: saving state with gradient accumulation', () => {
+  it('refuses a state dict inside an accumulation window and allows one at its boundary', async () => {
+    const [model] = twinModels();
+    const batches = [makeBatch(1), makeBatch(2), makeBatch(3), makeBatch(4)];
+    const trainer = createSupervisedTrainer(model, tf.train.sgd(0.1), crossEntropy, { gradientAccumulationSteps: 2 });
+    const saved: Array<number | string> = [];
+    trainer.on(Events.ITERATION_COMPLETED, (engine) => {
+      try {
+        saved.push((engine.stateDict() as { iteration: number }).iteration);
+      } catch (error) {
+        saved.push((error as Error).message.includes('inside a gradient accumulation window') ? 'refused' : 'other');
+      }
+    });
+    await trainer.run(batches);
+    expect(saved).toEqual(['refused', 2, 'refused', 4]);
+    disposeAll(batches);
+  });
+});
+
 describe('createSupervisedTrainer: the output lifetime', () => {
   it('is a scalar readable in ITERATION_COMPLETED, disposed when the next step starts and after the run', async () => {
     const [model] = twinModels();

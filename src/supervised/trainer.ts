@@ -148,6 +148,21 @@ export function createSupervisedTrainer<Batch = any, Output = tf.Scalar>(
 
   const engine: Engine<Batch, Output> = deterministic ? new DeterministicEngine(step) : new Engine(step);
   keeper.attach(engine);
+  if (gradientAccumulationSteps > 1) {
+    // The partial gradient sum lives on the device and is in no state dict: refuse to save mid-window rather
+    // than let a resume silently diverge.
+    const stateDict = engine.stateDict.bind(engine);
+    engine.stateDict = () => {
+      if (accumulator.isPending) {
+        throw new Error(
+          `${WHERE}: cannot save the trainer's state at iteration ${engine.state.iteration}, inside a gradient accumulation ` +
+            `window of ${gradientAccumulationSteps} iterations: the partial gradient sum is not saved, so a resume would diverge. ` +
+            `Save at window boundaries, e.g. on Events.ITERATION_COMPLETED({ every: ${gradientAccumulationSteps} }).`,
+        );
+      }
+      return stateDict();
+    };
+  }
   return engine;
 }
 
@@ -178,6 +193,11 @@ class GradientAccumulator {
       );
       this.reset();
     }
+  }
+
+  /** True while gradients are summed but not yet applied. */
+  get isPending(): boolean {
+    return this.#sums !== null;
   }
 
   /** Drops a partial sum. */
