@@ -3,11 +3,13 @@ import { Engine } from './engine';
 import { Events } from './events';
 import { range } from './trace.test-util';
 
+// vitest.config.ts runs the workers with --expose-gc, so heaps are compared after a real collection.
 const gc = (globalThis as { gc?: () => void }).gc;
 
-/** Heap in MiB after a collection when `--expose-gc` is on; a rough reading otherwise. */
+/** Heap in MiB after a full collection. */
 function heapMiB(): number {
-  gc?.();
+  if (gc === undefined) throw new Error('memory tests need node --expose-gc (set in vitest.config.ts execArgv)');
+  gc();
   return process.memoryUsage().heapUsed / 2 ** 20;
 }
 
@@ -58,7 +60,7 @@ describe('Engine: memory', () => {
     const heapAfterSecond = heapMiB();
     expect(counts).toEqual({ started: 2, iter: 200_000, every: 2000, object: 200_000, list: 400, withArgs: 200_000 });
     // Nothing retained per iteration: a leak of even 100 bytes per iteration would show as ~10 MiB.
-    expect(heapAfterSecond - heapAfterFirst).toBeLessThan(gc ? 2 : 8);
+    expect(heapAfterSecond - heapAfterFirst).toBeLessThan(2);
 
     // Each handler is registered exactly once (a 1-iteration run calls each once per firing) and nothing was added.
     await engine.run([1]); // maxEpochs omitted: a fresh 1-epoch run
@@ -94,7 +96,7 @@ describe('Engine: memory', () => {
     await engine.run(range(1000), { maxEpochs: 20 });
     expect(transientCalls).toBe(0);
     expect(engine.hasEventHandler(transient)).toBe(false);
-    expect(heapMiB() - heapBefore).toBeLessThan(gc ? 2 : 8);
+    expect(heapMiB() - heapBefore).toBeLessThan(2);
   });
 
   it('resumes an interrupted run 1000 times and completes with the exact iteration count', async () => {
@@ -133,6 +135,6 @@ describe('Engine: memory', () => {
     expect(seen).toHaveLength(10_000);
     expect(seen.every((b, i) => b === i % 100)).toBe(true);
     // a suspended run must be released when resumed, not chained: 1000 retained closures would not fit in 1 MiB
-    expect(heapAfter - heapBefore).toBeLessThan(gc ? 2 : 8);
+    expect(heapAfter - heapBefore).toBeLessThan(2);
   });
 });
