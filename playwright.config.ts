@@ -1,16 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
-// Debian's Chromium (apt-get install chromium); Playwright's own browser download is not used.
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--enable-unsafe-webgpu',
-];
+import { chromiumArgs, chromiumPath } from './scripts/chromium.mjs';
+
 const port = Number(process.env.E2E_PORT ?? 5180);
 
 export default defineConfig({
@@ -33,6 +24,7 @@ export default defineConfig({
   },
   webServer: {
     command: `npx vite --host 127.0.0.1 --port ${port} --strictPort`,
+    env: { KINDLING_STATIC: '1' },
     url: `http://127.0.0.1:${port}/`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,

@@ -12,7 +12,11 @@ export default defineConfig({
       { find: /^kindling\/node$/, replacement: src('node.ts') },
     ],
   },
-  server: { host: '127.0.0.1', port: 5173, strictPort: false },
+  // Test and benchmark servers (KINDLING_STATIC=1) neither watch files nor hot-reload pages: an edit made while a
+  // browser test runs must not reload the page under test.
+  server: process.env.KINDLING_STATIC
+    ? { host: '127.0.0.1', port: 5173, hmr: false, watch: null }
+    : { host: '127.0.0.1', port: 5173, strictPort: false },
   preview: { host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },
   build: {

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { chromiumArgs, chromiumPath } from './chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const usage = `usage: npm run train -- [--backend webgpu|webgl|cpu] [--epochs N] [--seed N] [--model mlp|cnn]
@@ -56,7 +57,7 @@ if (args.backend !== undefined && !['webgpu', 'webgl', 'cpu'].includes(args.back
   fail(`--backend should be webgpu, webgl or cpu, got '${args.backend}'.`);
 }
 if (!['mlp', 'cnn'].includes(args.model)) fail(`--model should be mlp or cnn, got '${args.model}'.`);
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const executablePath = chromiumPath;
 if (!existsSync(executablePath))
   fail(`no Chromium at ${executablePath}; install Debian's chromium or set CHROMIUM_PATH.`);
 
@@ -68,7 +69,7 @@ const server = await createServer({
   root,
   configFile: join(root, 'vite.config.ts'),
   logLevel: 'error',
-  server: { host: '127.0.0.1', port, strictPort: true, hmr: false },
+  server: { host: '127.0.0.1', port, strictPort: true, hmr: false, watch: null },
 });
 let context;
 let exitCode = 1;
@@ -84,15 +85,7 @@ try {
   context = await chromium.launchPersistentContext(profile, {
     executablePath,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--enable-unsafe-webgpu',
-    ],
+    args: chromiumArgs,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const problems = [];
