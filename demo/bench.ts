@@ -1,6 +1,8 @@
 // Steps per second of the demo's training three ways, on one backend per page load (`?backend=cpu|webgl|webgpu`):
 // kindling (the demo's TrainingSession: metrics, charts, checkpoints each epoch), a hand-written optimizer.minimize
 // loop, and model.fit. Same model (the demo's MLP), data, batch size and epochs. Also the longest main-thread task.
+// `?ways=kindling,fit` runs only some of them; `?rounds=N` (default 3) measures each way N times, the ways taking
+// turns, and reports the median: on a small shared machine one measurement can be off by half.
 import * as tf from '@tensorflow/tfjs';
 import { type BackendName, describeBackend, manualSeed, selectBackend } from 'kindling';
 import { TrainingCharts } from './charts';
@@ -9,42 +11,73 @@ import { buildModel, lossFn } from './model';
 import { DEFAULT_CONFIG, type RunConfig, type SessionEvent } from './protocol';
 import { TrainingSession } from './session';
 
-interface Row {
-  name: string;
+interface Measurement {
   steps: number;
   seconds: number;
   stepsPerSecond: number;
+  /** Durations of the main-thread tasks longer than 50 ms. */
+  longTasks: number[];
+}
+
+interface Row {
+  name: string;
+  /** The median round's figures. */
+  steps: number;
+  seconds: number;
+  stepsPerSecond: number;
+  /** Steps per second of every round, in order. */
+  rounds: number[];
+  /** The longest main-thread task over all rounds, and how many tasks took longer than 50 ms in all. */
   longestTaskMs: number;
   longTasks: number;
 }
 
+/** A way of training, warmed up: `once()` trains `epochs` epochs; `steps()` says how many steps it took. */
+interface Way {
+  name: string;
+  /** Untimed work before each `once()`. */
+  prepare?(): Promise<void>;
+  once(): Promise<void>;
+  steps(): number;
+  dispose(): void;
+}
+
 const params = new URLSearchParams(location.search);
 const epochs = Number(params.get('epochs') ?? 3);
+const rounds = Number(params.get('rounds') ?? 3);
 const out = document.querySelector('#out')!;
 
-/** Runs `fn` while a PerformanceObserver records long tasks (> 50 ms) on this thread. */
-async function measure(name: string, steps: () => number, fn: () => Promise<void>): Promise<Row> {
-  const durations: number[] = [];
+/** Runs `way.once()` while a PerformanceObserver records long tasks (> 50 ms) on this thread. */
+async function measure(way: Way): Promise<Measurement> {
+  await way.prepare?.();
+  const longTasks: number[] = [];
   const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) durations.push(entry.duration);
+    for (const entry of list.getEntries()) longTasks.push(entry.duration);
   });
   observer.observe({ type: 'longtask', buffered: false });
   const t0 = performance.now();
-  await fn();
+  await way.once();
   const seconds = (performance.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 50)); // let the observer deliver
   observer.disconnect();
-  const n = steps();
-  const row = {
+  const steps = way.steps();
+  out.textContent += `${way.name}: ${(steps / seconds).toFixed(1)} steps/s\n`;
+  return { steps, seconds, stepsPerSecond: steps / seconds, longTasks };
+}
+
+function summarize(name: string, measurements: Measurement[]): Row {
+  const sorted = [...measurements].sort((a, b) => a.stepsPerSecond - b.stepsPerSecond);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  const longTasks = measurements.flatMap((m) => m.longTasks);
+  return {
     name,
-    steps: n,
-    seconds,
-    stepsPerSecond: n / seconds,
-    longestTaskMs: durations.length ? Math.max(...durations) : 0,
-    longTasks: durations.length,
+    steps: median.steps,
+    seconds: median.seconds,
+    stepsPerSecond: median.stepsPerSecond,
+    rounds: measurements.map((m) => m.stepsPerSecond),
+    longestTaskMs: longTasks.length ? Math.max(...longTasks) : 0,
+    longTasks: longTasks.length,
   };
-  out.textContent += `${JSON.stringify(row)}\n`;
-  return row;
 }
 
 async function data() {
@@ -53,7 +86,7 @@ async function data() {
   return { pixels, labels, n: labels.length };
 }
 
-async function viaKindling(): Promise<Row> {
+async function viaKindling(): Promise<Way> {
   const charts = new TrainingCharts(document.querySelector('#loss-chart')!, document.querySelector('#val-chart')!);
   let steps = 0;
   const session = new TrainingSession((event: SessionEvent) => {
@@ -65,15 +98,16 @@ async function viaKindling(): Promise<Row> {
   await session.ensureBackend(null);
   await session.reset(config.dbName);
   await session.start(config, null, null); // warm-up: compiles kernels, fills caches
-  await session.reset(config.dbName);
-  return measure(
-    'kindling (metrics, charts, checkpoint each epoch)',
-    () => steps,
-    () => session.start(config, null, null),
-  );
+  return {
+    name: 'kindling (metrics, charts, checkpoint each epoch)',
+    prepare: () => session.reset(config.dbName), // a fresh run each round
+    once: () => session.start(config, null, null),
+    steps: () => steps,
+    dispose: () => void session.reset(config.dbName),
+  };
 }
 
-async function viaLoop(): Promise<Row> {
+async function viaLoop(): Promise<Way> {
   const { pixels, labels, n } = await data();
   manualSeed(0);
   const model = buildModel('mlp');
@@ -85,33 +119,40 @@ async function viaLoop(): Promise<Row> {
   const run = async (epochCount: number) => {
     for (let e = 0; e < epochCount; e++) {
       const order = tf.util.createShuffledIndices(n);
+      let loss: tf.Scalar | null = null;
       for (let start = 0; start < n; start += batch) {
         const idx = tf.tensor1d(Int32Array.from(order.subarray(start, Math.min(n, start + batch))), 'int32');
-        const loss = optimizer.minimize(() => {
+        loss?.dispose();
+        loss = optimizer.minimize(() => {
           const xb = tf.gather(x, idx);
           const yb = tf.gather(y, idx);
           return lossFn(model.apply(xb, { training: true }) as tf.Tensor, yb);
         }, true)!;
-        await loss.data(); // read the loss each step, as the demo does for its chart
-        tf.dispose([loss, idx]);
+        idx.dispose();
         steps++;
       }
+      // Nothing is read back during the epoch; one read at its end waits for the device, so the time is fair.
+      await loss?.data();
+      loss?.dispose();
     }
   };
   await run(1);
-  steps = 0;
-  const row = await measure(
-    'hand-written optimizer.minimize loop',
-    () => steps,
-    () => run(epochs),
-  );
-  tf.dispose([x, y]);
-  model.dispose();
-  optimizer.dispose();
-  return row;
+  return {
+    name: 'hand-written optimizer.minimize loop',
+    once: async () => {
+      steps = 0;
+      await run(epochs);
+    },
+    steps: () => steps,
+    dispose: () => {
+      tf.dispose([x, y]);
+      model.dispose();
+      optimizer.dispose();
+    },
+  };
 }
 
-async function viaFit(): Promise<Row> {
+async function viaFit(): Promise<Way> {
   const { pixels, labels, n } = await data();
   manualSeed(0);
   const model = buildModel('mlp');
@@ -123,24 +164,36 @@ async function viaFit(): Promise<Row> {
   const y = tf.oneHot(tf.tensor1d(labels, 'int32'), NUM_CLASSES);
   const stepsPerEpoch = Math.ceil(n / DEFAULT_CONFIG.batchSize);
   await model.fit(x, y, { batchSize: DEFAULT_CONFIG.batchSize, epochs: 1, verbose: 0 });
-  const row = await measure(
-    'model.fit',
-    () => stepsPerEpoch * epochs,
-    async () => {
+  return {
+    name: 'model.fit',
+    once: async () => {
       await model.fit(x, y, { batchSize: DEFAULT_CONFIG.batchSize, epochs, shuffle: true, verbose: 0 });
     },
-  );
-  tf.dispose([x, y]);
-  model.dispose();
-  return row;
+    steps: () => stepsPerEpoch * epochs,
+    dispose: () => {
+      tf.dispose([x, y]);
+      model.dispose();
+    },
+  };
 }
 
 async function runBench() {
   const prefer = (params.get('backend') ?? 'webgpu') as BackendName;
   const selection = await selectBackend({ prefer });
   document.querySelector('#backend-badge')!.textContent = describeBackend(selection);
-  const rows = [await viaKindling(), await viaLoop(), await viaFit()];
-  return { backend: selection, epochs, rows, userAgent: navigator.userAgent };
+  const makers = { kindling: viaKindling, loop: viaLoop, fit: viaFit };
+  const chosen = (params.get('ways') ?? 'kindling,loop,fit').split(',') as Array<keyof typeof makers>;
+  const ways: Way[] = [];
+  for (const name of chosen) ways.push(await makers[name]());
+  const measurements = ways.map(() => [] as Measurement[]);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, way] of ways.entries()) {
+      measurements[i]!.push(await measure(way));
+    }
+  }
+  for (const way of ways) way.dispose();
+  const rows = ways.map((way, i) => summarize(way.name, measurements[i]!));
+  return { backend: selection, epochs, rounds, rows, userAgent: navigator.userAgent };
 }
 
 (window as unknown as { benchResult: Promise<unknown> }).benchResult = runBench();

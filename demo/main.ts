@@ -16,7 +16,10 @@ export interface KindlingDemo {
   status: SessionStatus;
   mode: 'main' | 'worker';
   backend: BackendSelection | null;
-  /** Loss of each iteration, keyed by iteration (restored history included). */
+  /**
+   * Loss of each iteration, keyed by iteration (restored history included). Losses are read back a chunk at a time,
+   * so they trail the progress by up to a chunk while running; they are complete once the status is no longer running.
+   */
   losses: Record<number, number>;
   epochs: Array<{ epoch: number; iteration: number; metrics: Record<string, number>; seconds: number }>;
   lastCheckpoint: { name: string; iteration: number; where: string } | null;
@@ -138,7 +141,6 @@ function onEvent(event: SessionEvent): void {
       }
       break;
     case 'iteration':
-      demo.losses[event.iteration] = event.loss;
       progress = event;
       drawProgress();
       break;
@@ -234,8 +236,7 @@ function refreshCheckpointsSoon(): void {
 }
 
 async function refreshCheckpoints(): Promise<void> {
-  const saver = new IndexedDBSaver(demo.config.dbName);
-  const rows = await listCheckpoints(saver);
+  const rows = await listCheckpoints(tableSaver(demo.config.dbName));
   const body = $('#checkpoints tbody');
   body.replaceChildren(
     ...rows.map((row) => {
@@ -258,35 +259,36 @@ async function refreshCheckpoints(): Promise<void> {
   );
 }
 
-/** Reads each stored checkpoint (reading needs no lock) for its iteration, score and size. They are small. */
+/** Lists the stored checkpoints from the saver's metadata only (no weights are loaded), newest first. */
 async function listCheckpoints(saver: IndexedDBSaver) {
-  const rows = [];
-  for (const name of (await saver.list()).reverse()) {
-    const data = (await saver.load(name).catch(() => null)) as Record<string, any> | null;
-    const iteration = typeof data?.trainer?.iteration === 'number' ? data.trainer.iteration : null;
-    const accuracy = data?.charts?.series?.[SERIES.valAccuracy]?.y?.at(-1);
-    rows.push({
-      name,
-      iteration,
-      score: typeof accuracy === 'number' ? accuracy.toFixed(4) : null,
-      size: byteSize(data),
-    });
-  }
-  return rows;
+  return (await saver.listInfo()).reverse().map((info) => {
+    // Checkpoint ranks the demo's checkpoints by global step: the priority is the iteration.
+    const iteration = typeof info.metadata?.priority === 'number' ? info.metadata.priority : null;
+    return { name: info.filename, iteration, score: accuracyAt(iteration), size: info.bytes };
+  });
 }
 
-/** About how many bytes a checkpoint takes: its typed arrays plus the JSON of the rest. */
-function byteSize(data: unknown): number | null {
-  if (data === null) return null;
-  let bytes = 0;
-  const json = JSON.stringify(data, (_key, value) => {
-    if (ArrayBuffer.isView(value)) {
-      bytes += value.byteLength;
-      return null;
-    }
-    return value;
+/** The validation accuracy of the last epoch finished by `iteration`, from the chart history (null if unknown). */
+function accuracyAt(iteration: number | null): string | null {
+  const accuracy = series[SERIES.valAccuracy];
+  const epochLength = progress?.epochLength;
+  if (iteration === null || !accuracy || !epochLength) return null;
+  let value: number | undefined;
+  accuracy.x.forEach((epoch, i) => {
+    if (epoch * epochLength <= iteration) value = accuracy.y[i];
   });
-  return bytes + json.length;
+  return value === undefined ? null : value.toFixed(4);
+}
+
+/** One read-only saver per database for the table (listing needs no lock, and one connection is enough). */
+const tableSavers = new Map<string, IndexedDBSaver>();
+function tableSaver(dbName: string): IndexedDBSaver {
+  let saver = tableSavers.get(dbName);
+  if (!saver) {
+    saver = new IndexedDBSaver(dbName);
+    tableSavers.set(dbName, saver);
+  }
+  return saver;
 }
 
 const driver: Driver = workerMode ? new WorkerDriver(onEvent) : new LocalDriver(onEvent);
@@ -308,7 +310,7 @@ async function startRun(resumeFrom: string | 'latest' | null, overrides: Partial
 }
 
 async function hasCheckpoints(): Promise<boolean> {
-  return (await new IndexedDBSaver(demo.config.dbName).list()).length > 0;
+  return (await tableSaver(demo.config.dbName).list()).length > 0;
 }
 
 const demo: KindlingDemo = {

@@ -53,7 +53,6 @@ export type SessionEvent =
       epochIteration: number;
       epochLength: number;
       maxEpochs: number;
-      loss: number;
       /** Iterations per second over the current run() call. */
       rate: number;
     }

@@ -15,6 +15,7 @@ import {
   Loss,
   manualSeed,
   resumeOrStart,
+  ScalarHistory,
   selectBackend,
   TensorDataset,
   yieldToEventLoop,
@@ -26,15 +27,26 @@ import { makeLrSchedule } from './schedule';
 
 /** Weight of the previous average in the running loss shown on the chart (each new loss weighs 1 - ALPHA). */
 const ALPHA = 0.9;
+/** Losses are read back from the device this many at a time (and at the end of each epoch, pause and checkpoint). */
+const LOSS_CHUNK = 20;
 
-/** The small state of the session that a checkpoint must carry besides model, optimizer and trainer. */
+/**
+ * The running loss shown on the chart: the small state a checkpoint must carry besides model, optimizer and trainer.
+ * Losses reach it a chunk at a time from a ScalarHistory, so its stateDict first waits for every loss recorded so far
+ * (`settle`); listed before the charts in the Checkpoint's toSave, it makes the saved chart history complete too.
+ */
 class RunningLoss {
   value: number | null = null;
+  readonly #settle: () => Promise<void>;
+  constructor(settle: () => Promise<void>) {
+    this.#settle = settle;
+  }
   update(loss: number): number {
     this.value = this.value === null ? loss : ALPHA * this.value + (1 - ALPHA) * loss;
     return this.value;
   }
-  stateDict(): { value: number | null } {
+  async stateDict(): Promise<{ value: number | null }> {
+    await this.#settle();
     return { value: this.value };
   }
   loadStateDict(sd: { value: number | null }): void {
@@ -47,8 +59,12 @@ interface Run {
   model: tf.LayersModel;
   optimizer: tf.Optimizer;
   trainer: Engine<any, tf.Scalar>;
+  /** Reads the losses back a chunk at a time, never stalling a step. */
+  history: ScalarHistory;
   trainLoader: DataLoader<any, any>;
   datasets: TensorDataset[];
+  /** The validation rows on the CPU, for the mistakes cell (no need to read them back from the device). */
+  val: { pixels: Float32Array; labels: Int32Array };
   checkpoint: Checkpoint;
   saver: IndexedDBSaver;
   startedAt: number;
@@ -173,30 +189,46 @@ export class TrainingSession {
     const optimizer = tf.train.adam(config.learningRate);
     const trainer = createSupervisedTrainer(model, optimizer, lossFn, { deterministic: true });
     const split = splitDigits(digits);
-    const [trainSet, valSet] = [split.train, split.val].map((rows) => {
-      const { pixels, labels } = take(digits, rows);
-      return new TensorDataset(tf.tensor2d(pixels, [rows.length, NUM_PIXELS]), tf.tensor1d(labels, 'int32'));
-    }) as [TensorDataset, TensorDataset];
+    const [train, val] = [take(digits, split.train), take(digits, split.val)];
+    const [trainSet, valSet] = [train, val].map(
+      ({ pixels, labels }) =>
+        new TensorDataset(tf.tensor2d(pixels, [labels.length, NUM_PIXELS]), tf.tensor1d(labels, 'int32')),
+    ) as [TensorDataset, TensorDataset];
     const trainLoader = new DataLoader(trainSet, { batchSize: config.batchSize, shuffle: true });
-    const valLoader = new DataLoader(valSet, { batchSize: 120 });
+    // One batch: on a GPU each batch costs a round of kernel launches, and 360 rows fit easily.
+    const valLoader = new DataLoader(valSet, { batchSize: val.labels.length });
     const evaluator = createSupervisedEvaluator(model, {
       metrics: { accuracy: new Accuracy(), loss: new Loss(lossFn) },
     });
     const saver = this.#saver(config.dbName);
-    const running = new RunningLoss();
+    const running = new RunningLoss(() => history.flush());
+    const feed = this.#feed;
+    // Attached first, so that the handlers below (checkpoints, epoch metrics) see this iteration's loss recorded.
+    const history = new ScalarHistory({
+      chunk: LOSS_CHUNK,
+      onValues: (iterations, losses) => {
+        iterations.forEach((iteration, i) => {
+          feed.push(SERIES.loss, iteration, losses[i]!);
+          feed.push(SERIES.avgLoss, iteration, running.update(losses[i]!));
+        });
+      },
+    }).attach(trainer);
     const run: Run = {
       config,
       model,
       optimizer,
       trainer,
+      history,
       trainLoader,
       datasets: [trainSet, valSet],
+      val,
       checkpoint: null as unknown as Checkpoint,
       saver,
       startedAt: 0,
       startIteration: 0,
     };
-    const toSave = { model, optimizer, trainer, charts: this.#feed, runningLoss: running };
+    // Checkpoint gathers the states in key order: runningLoss (which waits for the pending losses) before charts.
+    const toSave = { model, optimizer, trainer, runningLoss: running, charts: feed };
     const schedule = makeLrSchedule(config, optimizer, trainLoader.length);
     if (schedule) {
       trainer.on(Events.ITERATION_STARTED, schedule);
@@ -209,11 +241,8 @@ export class TrainingSession {
     trainer.on(saved, () => this.#reportCheckpoint(run));
 
     const yielder = new EventLoopYielder({ budgetMs: 8 });
-    trainer.on(Events.ITERATION_COMPLETED, async (engine) => {
-      const loss = (await engine.state.output!.data())[0]!;
+    trainer.on(Events.ITERATION_COMPLETED, (engine) => {
       const { iteration, epoch, epochLength, maxEpochs } = engine.state;
-      this.#feed.push(SERIES.loss, iteration, loss);
-      this.#feed.push(SERIES.avgLoss, iteration, running.update(loss));
       const seconds = (performance.now() - run.startedAt) / 1000;
       this.#emit({
         type: 'iteration',
@@ -222,7 +251,6 @@ export class TrainingSession {
         epochIteration: ((iteration - 1) % epochLength!) + 1,
         epochLength: epochLength!,
         maxEpochs: maxEpochs ?? config.epochs,
-        loss,
         rate: seconds > 0 ? (iteration - run.startIteration) / seconds : 0,
       });
     });
@@ -235,6 +263,7 @@ export class TrainingSession {
     });
     trainer.on(Events.EPOCH_COMPLETED, async (engine) => {
       await evaluator.run(valLoader);
+      await history.flush(); // the running loss of the epoch's last iteration
       const metrics = { ...(evaluator.state.metrics as Record<string, number>) };
       const { epoch, iteration } = engine.state;
       this.#feed.push(SERIES.valAccuracy, epoch, metrics.accuracy!);
@@ -243,7 +272,7 @@ export class TrainingSession {
       this.#emit({ type: 'epoch', epoch, iteration, metrics, seconds: (performance.now() - epochStart) / 1000 });
     });
     trainer.on(Events.EPOCH_COMPLETED, run.checkpoint);
-    trainer.on(Events.COMPLETED, () => this.#evaluateMistakes(model, valSet));
+    trainer.on(Events.COMPLETED, () => this.#evaluateMistakes(model, valSet, val));
     return run;
   }
 
@@ -266,7 +295,7 @@ export class TrainingSession {
     const { config, trainer } = run;
     const total = run.trainLoader.length * config.epochs;
     if (trainer.state.iteration >= total) {
-      await this.#evaluateMistakes(run.model, run.datasets[1]!);
+      await this.#evaluateMistakes(run.model, run.datasets[1]!, run.val);
       this.#setStatus('completed');
       return;
     }
@@ -274,7 +303,11 @@ export class TrainingSession {
     run.startIteration = trainer.state.iteration;
     this.#isStopRequested = false;
     this.#setStatus('running');
-    await trainer.run(run.trainLoader, { maxEpochs: config.epochs });
+    try {
+      await trainer.run(run.trainLoader, { maxEpochs: config.epochs });
+    } finally {
+      await run.history.flush(); // charts complete before the status says paused, stopped or completed
+    }
     if (this.#status !== 'running') return;
     const { iteration } = trainer.state;
     if (iteration >= total) this.#setStatus('completed');
@@ -289,10 +322,14 @@ export class TrainingSession {
     }
   }
 
-  async #evaluateMistakes(model: tf.LayersModel, valSet: TensorDataset): Promise<void> {
-    const [x, y] = valSet.tensors as [tf.Tensor2D, tf.Tensor1D];
+  async #evaluateMistakes(
+    model: tf.LayersModel,
+    valSet: TensorDataset,
+    { pixels, labels }: { pixels: Float32Array; labels: Int32Array },
+  ): Promise<void> {
+    const x = valSet.tensors[0] as tf.Tensor2D;
     const predicted = tf.tidy(() => (model.predict(x) as tf.Tensor).argMax(-1));
-    const [pred, labels, pixels] = await Promise.all([predicted.data(), y.data(), x.data()]);
+    const pred = await predicted.data(); // the only read: pixels and labels are on the CPU already
     predicted.dispose();
     const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
     const mistakes: Mistake[] = [];

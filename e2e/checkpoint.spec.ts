@@ -52,6 +52,18 @@ test('rotation keeps nSaved checkpoints in IndexedDB', async ({ context }) => {
     latest: 'counter_8.ckpt',
     data: { value: 8, array: [8] },
   });
+  // listInfo reads the meta store only: name, time, size and the metadata Checkpoint gave (priority = step).
+  const infos = await page.evaluate(async () => {
+    const module = '/src/index.ts';
+    const { IndexedDBSaver } = await import(/* @vite-ignore */ module);
+    return new IndexedDBSaver('rotation').listInfo();
+  });
+  expect(infos.map((info: any) => [info.filename, info.metadata.basename, info.metadata.priority])).toEqual([
+    ['counter_6.ckpt', 'counter', 6],
+    ['counter_8.ckpt', 'counter', 8],
+  ]);
+  expect(infos[0].savedAt).toBeLessThan(infos[1].savedAt);
+  expect(infos[1].bytes).toBeGreaterThan(4); // one float32 plus the header
 });
 
 test('closing the page during a 48 MB save leaves the previous checkpoint loadable', async ({ context }) => {

@@ -19,11 +19,17 @@ const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const { createServer } = await import('vite');
 const { chromium } = await import('@playwright/test');
 
+// E2E_PORT (as for Playwright) picks the dev server's port, failing if it is taken; otherwise any free port.
+const port = process.env.E2E_PORT ? Number(process.env.E2E_PORT) : 0;
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`bench-browser: E2E_PORT should be a port number, got '${process.env.E2E_PORT}'.`);
+  process.exit(1);
+}
 const server = await createServer({
   root,
   configFile: join(root, 'vite.config.ts'),
   logLevel: 'error',
-  server: { host: '127.0.0.1', port: 0, hmr: false },
+  server: { host: '127.0.0.1', port, strictPort: port !== 0, hmr: false },
 });
 await server.listen();
 const origin = `http://127.0.0.1:${server.httpServer.address().port}`;
@@ -60,18 +66,20 @@ try {
     console.log(JSON.stringify(await runPage(`/${page}`), null, 2));
   } else {
     const epochs = Number(process.env.BENCH_EPOCHS ?? 3);
+    const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
     const results = [];
     for (const backend of ['webgpu', 'cpu']) {
-      const result = await runPage(`/demo/bench.html?backend=${backend}&epochs=${epochs}`);
+      const result = await runPage(`/demo/bench.html?backend=${backend}&epochs=${epochs}&rounds=${rounds}`);
       results.push(result);
       for (const row of result.rows) {
         console.log(
           `${result.backend.backend.padEnd(6)} ${row.name.padEnd(50)} ${row.stepsPerSecond.toFixed(1).padStart(7)} steps/s` +
+            ` (rounds: ${row.rounds.map((r) => r.toFixed(1)).join(', ')})` +
             `  longest task ${row.longestTaskMs.toFixed(0)} ms (${row.longTasks} long tasks)`,
         );
       }
     }
-    writeResults(results, epochs);
+    writeResults(results, epochs, rounds);
   }
 } catch (error) {
   console.error(`bench-browser: ${error.stack ?? error}`);
@@ -82,10 +90,13 @@ try {
 }
 process.exit(exitCode);
 
-function writeResults(results, epochs) {
+function writeResults(results, epochs, rounds) {
   const file = join(root, 'bench', 'RESULTS.md');
   const marker = '<!-- bench:browser -->';
-  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+  const swiftShader = results.some((r) => /swiftshader/i.test(JSON.stringify(r.backend.adapter ?? '')));
+  const machine =
+    `${cpus().length}-core VM (${cpus()[0]?.model ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB` +
+    (swiftShader ? ', no GPU: WebGPU on SwiftShader' : '');
   const lines = [
     marker,
     '## Browser training throughput (`npm run bench:browser`)',
@@ -93,22 +104,40 @@ function writeResults(results, epochs) {
     `${new Date().toISOString().slice(0, 10)} · ${machine} · ${results[0]?.userAgent ?? ''}`,
     '',
     `The demo's MLP (64→64→10, dropout 0.1) on the digits training split (1437 images, batch 32, 45 steps per epoch),`,
-    `${epochs} epochs after one warm-up run. "kindling" is the demo's TrainingSession: createSupervisedTrainer`,
-    '(deterministic), the loss read back every step for the chart, a ChartFeed redrawing uPlot at most once per frame,',
-    'an evaluator (Accuracy, Loss) and an IndexedDB checkpoint each epoch, EventLoopYielder(8 ms). The hand-written loop',
-    'also reads the loss back every step; model.fit does not. Longest task: PerformanceObserver("longtask") on the page.',
-    'The VM is small and was shared with other jobs while this ran: repeat runs differ by 20% or more; compare rows of',
-    'one run, not across runs. WebGPU runs on SwiftShader (a CPU emulation), so it is no faster than the CPU backend here.',
+    `${epochs} epochs per measurement after one warm-up run; each way is measured ${rounds} times, the ways taking turns,`,
+    'and the table gives the median (all rounds in the last column). "kindling" is the demo\'s TrainingSession:',
+    'createSupervisedTrainer (deterministic), the losses recorded by ScalarHistory (a clone per step, one read per 20',
+    'steps, never awaited by the step) for the chart and running loss, a ChartFeed redrawing uPlot at most once per',
+    'frame, an evaluator (Accuracy, Loss) and an IndexedDB checkpoint each epoch, EventLoopYielder(8 ms). The hand-written',
+    'loop reads nothing back during an epoch and one loss at its end; model.fit reads nothing back per batch either.',
+    'Longest task: PerformanceObserver("longtask") on the page, over all rounds.',
+    'The VM is small and was shared with other jobs while this ran: single runs differ by 50% or more, hence the',
+    'medians. WebGPU runs on SwiftShader (a CPU emulation in the GPU process), so it is no faster than the CPU backend.',
     '',
-    '| backend | adapter | way | steps/s | longest task (ms) | long tasks |',
-    '|---|---|---|---:|---:|---:|',
+    '| backend | adapter | way | steps/s (median) | longest task (ms) | long tasks | rounds (steps/s) |',
+    '|---|---|---|---:|---:|---:|---|',
   ];
   for (const result of results) {
     const a = result.backend.adapter;
     const adapter = a ? [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') : '-';
     for (const row of result.rows) {
       lines.push(
-        `| ${result.backend.backend} | ${adapter} | ${row.name} | ${row.stepsPerSecond.toFixed(1)} | ${row.longestTaskMs.toFixed(0)} | ${row.longTasks} |`,
+        `| ${result.backend.backend} | ${adapter} | ${row.name} | ${row.stepsPerSecond.toFixed(1)} | ${row.longestTaskMs.toFixed(0)} | ${row.longTasks} | ${row.rounds.map((r) => r.toFixed(1)).join(', ')} |`,
+      );
+    }
+  }
+  lines.push('');
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+  for (const result of results) {
+    const row = (prefix) => result.rows.find((r) => r.name.startsWith(prefix));
+    const [kindling, loop, fit] = [row('kindling'), row('hand-written'), row('model.fit')];
+    if (kindling && loop && fit) {
+      // Ratios within each round (the ways ran one after another) cancel much of the machine's drift.
+      const paired = (other) => median(kindling.rounds.map((r, i) => r / other.rounds[i]));
+      lines.push(
+        `- ${result.backend.backend}: kindling / hand-written loop = ${(kindling.stepsPerSecond / loop.stepsPerSecond).toFixed(2)} ` +
+          `(median of per-round ratios ${paired(loop).toFixed(2)}; target >= 0.95); kindling / model.fit = ` +
+          `${(kindling.stepsPerSecond / fit.stepsPerSecond).toFixed(2)} (per-round ${paired(fit).toFixed(2)}; target >= 1.2).`,
       );
     }
   }

@@ -113,6 +113,11 @@ try {
       }
       case 'resumed':
         console.log(`resumed from iteration ${event.iteration} (epoch ${event.epoch}, checkpoint ${event.name})`);
+        if (event.epoch >= epochs) {
+          console.log(
+            `training already reached epoch ${epochs}; pass --epochs ${epochs + 5} to train on, or --fresh to start over.`,
+          );
+        }
         break;
       case 'epoch': {
         const metrics = Object.entries(event.metrics)

@@ -38,5 +38,6 @@ export {
   type ProgressInfo,
   type ProgressSink,
 } from './progress-format';
+export { ScalarHistory, type ScalarHistoryOptions } from './scalar-history';
 export { TerminateOnNan, type TerminateOnNanOptions } from './terminate-on-nan';
 export { Timer, type TimerEvents, type TimerOptions } from './timer';

@@ -3,4 +3,4 @@
 export { CheckpointError, type CheckpointErrorCode } from './errors';
 export { IndexedDBSaver, type IndexedDBSaverOptions } from './indexeddb-saver';
 export { MemorySaver } from './memory-saver';
-export type { LatestOptions, SaveMetadata, Saver, StoredCheckpoint } from './saver';
+export type { CheckpointInfo, LatestOptions, SaveMetadata, Saver, StoredCheckpoint } from './saver';

@@ -2,6 +2,7 @@ import { promisifyRequest } from 'idb-keyval';
 import { CorruptDataError, decodeCheckpoint, encodeCheckpoint } from './encoding';
 import { CheckpointError } from './errors';
 import {
+  type CheckpointInfo,
   checkFilename,
   describeValue,
   type LatestOptions,
@@ -179,6 +180,22 @@ export class IndexedDBSaver implements Saver {
   /** The names of the stored checkpoints, oldest first; reads only the small 'meta' store. */
   async list(): Promise<string[]> {
     return (await this.#metaRecords()).map((record) => record.filename);
+  }
+
+  /**
+   * Name, time, size and metadata of each stored checkpoint, oldest first. Reads only the small 'meta' store, never
+   * the weights; a damaged meta entry is skipped with a warning.
+   *
+   * @example
+   * for (const { filename, savedAt, bytes, metadata } of await saver.listInfo()) console.log(filename, metadata?.priority, bytes);
+   */
+  async listInfo(): Promise<CheckpointInfo[]> {
+    return (await this.#metaRecords()).map(({ filename, savedAt, bytes, metadata }) => ({
+      filename,
+      savedAt,
+      bytes: typeof bytes === 'number' ? bytes : 0,
+      metadata,
+    }));
   }
 
   /**

@@ -1,6 +1,7 @@
 import { encodeCheckpoint } from './encoding';
 import { CheckpointError } from './errors';
 import {
+  type CheckpointInfo,
   checkFilename,
   type LatestOptions,
   preciseNow,
@@ -13,6 +14,7 @@ interface Entry {
   data: unknown;
   metadata: SaveMetadata | undefined;
   savedAt: number;
+  bytes: number;
 }
 
 /**
@@ -32,12 +34,13 @@ export class MemorySaver implements Saver {
   /** Stores a deep copy of `data` under `filename`, replacing any checkpoint of that name. */
   async save(data: unknown, filename: string, metadata?: SaveMetadata): Promise<void> {
     checkFilename('MemorySaver.save', filename);
-    encodeCheckpoint(data, 'MemorySaver.save'); // the same checks as the other savers
+    const { bytes } = encodeCheckpoint(data, 'MemorySaver.save'); // the same checks as the other savers
     this.#entries.delete(filename); // keep insertion order = save order
     this.#entries.set(filename, {
       data: structuredClone(data),
       metadata: metadata === undefined ? undefined : structuredClone(metadata),
       savedAt: preciseNow(),
+      bytes,
     });
   }
 
@@ -63,6 +66,16 @@ export class MemorySaver implements Saver {
   /** The names of the saved checkpoints, oldest first. */
   async list(): Promise<string[]> {
     return [...this.#entries.keys()];
+  }
+
+  /** Name, time, size (as IndexedDBSaver counts it) and metadata of each saved checkpoint, oldest first. */
+  async listInfo(): Promise<CheckpointInfo[]> {
+    return [...this.#entries].map(([filename, entry]) => ({
+      filename,
+      savedAt: entry.savedAt,
+      bytes: entry.bytes,
+      metadata: entry.metadata === undefined ? undefined : structuredClone(entry.metadata),
+    }));
   }
 
   /** The newest checkpoint (passing `options.filter`), or null when there is none. */

@@ -24,6 +24,18 @@ export interface StoredCheckpoint {
   savedAt: number;
 }
 
+/** What a saver's `listInfo()` tells about one stored checkpoint, without loading its data. */
+export interface CheckpointInfo {
+  /** The checkpoint's file name, e.g. `checkpoint_120.ckpt`. */
+  filename: string;
+  /** When it was saved, in milliseconds since the epoch. */
+  savedAt: number;
+  /** About how many bytes it takes in storage (its typed arrays plus the rest as JSON; a file's size on disk). */
+  bytes: number;
+  /** The metadata given to `save()`, if any: with Checkpoint, `{ basename, scoreName, priority }`. */
+  metadata: SaveMetadata | undefined;
+}
+
 /** Options of a saver's `latest()`. */
 export interface LatestOptions {
   /** Only consider checkpoints whose file name passes this test, e.g. `(name) => name.startsWith('trainer_')`. */
@@ -64,6 +76,11 @@ export interface Saver {
    * Optional here so that any object with the four methods above is a Saver; {@link resumeOrStart} needs it.
    */
   latest?(options?: LatestOptions): Promise<StoredCheckpoint | null>;
+  /**
+   * Name, time, size and metadata of each stored checkpoint, oldest first, without loading any checkpoint's data.
+   * Optional here so that any object with the four methods above is a Saver.
+   */
+  listInfo?(): Promise<CheckpointInfo[]>;
   /**
    * Takes the store's write lock for this tab (savers shared between tabs); resolves to a function that releases it.
    * Optional: savers without one are not protected against a second tab.

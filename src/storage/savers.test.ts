@@ -74,6 +74,30 @@ describe.each(makers)('%s', (_, make) => {
     expect((await saver.latest())?.filename).toBe('b.ckpt');
   });
 
+  it('listInfo gives name, time, size and metadata of each checkpoint, oldest first', async () => {
+    const saver = await make();
+    expect(await saver.listInfo!()).toEqual([]);
+    const meta = { basename: 'checkpoint', scoreName: null, priority: 7 };
+    await saver.save({ step: 7, w: new Float32Array(1000) }, 'z_7.ckpt', meta);
+    await saver.save({ step: 9, w: new Float32Array(10) }, 'a_9.ckpt');
+    await saver.save({ step: 8, w: new Float32Array(1000) }, 'm_8.ckpt', { ...meta, priority: 8 });
+    await saver.save({ step: 10, w: new Float32Array(10) }, 'a_9.ckpt'); // overwritten: now the newest
+    const infos = await saver.listInfo!();
+    expect(infos.map((info) => info.filename)).toEqual(['z_7.ckpt', 'm_8.ckpt', 'a_9.ckpt']);
+    expect(infos.map((info) => info.metadata)).toEqual([meta, { ...meta, priority: 8 }, undefined]);
+    expect(infos[0]!.savedAt).toBeLessThan(infos[1]!.savedAt);
+    expect(infos[1]!.savedAt).toBeLessThan(infos[2]!.savedAt);
+    expect(Math.abs(infos[2]!.savedAt - Date.now())).toBeLessThan(60_000);
+    // 4000 bytes of weights plus a small header; 40 bytes for the small ones.
+    expect(infos[0]!.bytes).toBeGreaterThan(4000);
+    expect(infos[0]!.bytes).toBeLessThan(4400);
+    expect(infos[2]!.bytes).toBeGreaterThan(40);
+    expect(infos[2]!.bytes).toBeLessThan(440);
+    // The metadata handed out is a copy.
+    infos[0]!.metadata!.priority = 99;
+    expect((await saver.listInfo!())[0]!.metadata!.priority).toBe(7);
+  });
+
   it('rejects a missing checkpoint with NOT_FOUND, naming what exists', async () => {
     const saver = await make();
     await saver.save({ x: 1 }, 'here.ckpt');
@@ -138,6 +162,29 @@ describe('DiskSaver', () => {
     expect(warnings[0]).toMatch(/c_2\.ckpt' is damaged/);
     const error = await saver.load('c_2.ckpt').catch((e: unknown) => e);
     expect((error as CheckpointError).code).toBe('CORRUPT');
+  });
+
+  it('listInfo reads headers only: a file whose tensor bytes are cut short is listed, a damaged header skipped', async () => {
+    const dir = await tempDir();
+    const warnings: string[] = [];
+    const saver = new DiskSaver(dir, { onWarning: (m) => warnings.push(m) });
+    await saver.save({ step: 1, w: new Float32Array(8) }, 'c_1.ckpt', { priority: 1 });
+    await saver.save({ step: 2, w: new Float32Array(8) }, 'c_2.ckpt', { priority: 2 });
+    await saver.save({ step: 3, w: new Float32Array(8) }, 'c_3.ckpt', { priority: 3 });
+    const cut = await readFile(join(dir, 'c_2.ckpt'));
+    await writeFile(join(dir, 'c_2.ckpt'), cut.subarray(0, cut.length - 16));
+    const broken = await readFile(join(dir, 'c_3.ckpt'));
+    broken.write('{{{{', 16); // the header's JSON
+    await writeFile(join(dir, 'c_3.ckpt'), broken);
+    const infos = await saver.listInfo();
+    expect(infos.map((info) => [info.filename, info.metadata?.priority])).toEqual([
+      ['c_1.ckpt', 1],
+      ['c_2.ckpt', 2],
+    ]);
+    expect(infos[0]!.bytes).toBe((await stat(join(dir, 'c_1.ckpt'))).size);
+    expect(infos[1]!.bytes).toBe(cut.length - 16);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/c_3\.ckpt' is damaged \(its header is not valid JSON\)/);
   });
 
   it('refuses file names with directories', async () => {
