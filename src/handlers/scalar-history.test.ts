@@ -30,7 +30,7 @@ function trainer() {
 }
 
 /** A history recording into arrays; `calls` has the length of each delivered chunk. */
-function recorder(options: { chunk?: number } = {}) {
+function recorder(options: { chunk?: number; maxReadsInFlight?: number } = {}) {
   const iterations: number[] = [];
   const values: number[] = [];
   const calls: number[] = [];
@@ -112,9 +112,35 @@ describe('ScalarHistory', () => {
     expect(pendingAtIteration).toEqual([1, 2, 0, 1, 2, 0, 1, 2, 1, 2, 0, 1, 2, 0, 1, 2]);
   });
 
+  it('applies backpressure: with more than maxReadsInFlight reads in flight, the step waits for the oldest', async () => {
+    const deliveredAt = async (maxReadsInFlight: number) => {
+      const engine = trainer();
+      const at: number[] = [];
+      const history = new ScalarHistory({
+        chunk: 1,
+        maxReadsInFlight,
+        onValues: (iterations) => {
+          for (const _ of iterations) at.push(engine.state.iteration);
+        },
+      }).attach(engine);
+      await engine.run(new Array(10).fill(0), { maxEpochs: 1 });
+      await history.flush();
+      return at;
+    };
+    // Bounded: the value of iteration i is delivered before iteration i + 2 completes.
+    const bounded = await deliveredAt(1);
+    expect(bounded).toHaveLength(10);
+    bounded.forEach((iteration, i) => {
+      expect(iteration).toBeLessThanOrEqual(i + 2);
+    });
+    // Unbounded: the synchronous loop never waits, so every value arrives after the last step.
+    expect(await deliveredAt(Number.POSITIVE_INFINITY)).toEqual(new Array(10).fill(10));
+    expect(() => new ScalarHistory({ onValues: () => {}, maxReadsInFlight: 0 })).toThrow(/maxReadsInFlight/);
+  });
+
   it('does not block a step on the read: values arrive only after the handler returned', async () => {
     const engine = trainer();
-    const { history, values } = recorder({ chunk: 1 });
+    const { history, values } = recorder({ chunk: 1, maxReadsInFlight: Number.POSITIVE_INFINITY });
     history.attach(engine);
     const seenDuringRun: number[] = [];
     engine.on(Events.ITERATION_COMPLETED, () => {

@@ -13,6 +13,12 @@ export interface ScalarHistoryOptions {
   outputTransform?: (output: any) => tf.Tensor | number;
   /** Start one read back every this many recorded values (default 20). */
   chunk?: number;
+  /**
+   * Backpressure: when more reads than this are still in flight, the recording call waits for the oldest, so the
+   * host never queues more than about `chunk * maxReadsInFlight` steps ahead of the device (default 3;
+   * `Infinity` never waits).
+   */
+  maxReadsInFlight?: number;
 }
 
 /** One recorded value not yet read back: a number, or a float32 scalar this history owns. */
@@ -49,7 +55,10 @@ export class ScalarHistory {
   readonly #onValues: (iterations: number[], values: number[]) => void;
   readonly #outputTransform: (output: any) => unknown;
   readonly #chunk: number;
+  readonly #maxReadsInFlight: number;
   #pending: Entry[] = [];
+  /** One promise per read not yet delivered, oldest first; each settles (never rejects) once delivered. */
+  readonly #inFlight: Promise<void>[] = [];
   /** Settles once every read started so far has been delivered; never rejects. */
   #delivered: Promise<void> = Promise.resolve();
   #error: { error: unknown } | null = null;
@@ -63,7 +72,7 @@ export class ScalarHistory {
         `ScalarHistory: argument options should be { onValues, outputTransform?, chunk? }, got ${describeValue(options)}.`,
       );
     }
-    const { onValues, outputTransform = (output: unknown) => output, chunk = 20 } = options;
+    const { onValues, outputTransform = (output: unknown) => output, chunk = 20, maxReadsInFlight = 3 } = options;
     if (typeof onValues !== 'function') {
       throw new TypeError(
         `ScalarHistory: option onValues should be a function (iterations, values) => void, got ${describeValue(onValues)}.`,
@@ -77,6 +86,14 @@ export class ScalarHistory {
     if (!Number.isInteger(chunk) || chunk < 1) {
       throw new RangeError(`ScalarHistory: option chunk should be a positive integer, got ${describeValue(chunk)}.`);
     }
+    if (
+      !(maxReadsInFlight === Number.POSITIVE_INFINITY || (Number.isInteger(maxReadsInFlight) && maxReadsInFlight >= 1))
+    ) {
+      throw new RangeError(
+        `ScalarHistory: option maxReadsInFlight should be a positive integer or Infinity, got ${describeValue(maxReadsInFlight)}.`,
+      );
+    }
+    this.#maxReadsInFlight = maxReadsInFlight;
     this.#onValues = onValues;
     this.#outputTransform = outputTransform;
     this.#chunk = chunk;
@@ -114,8 +131,16 @@ export class ScalarHistory {
     this.#read();
   }
 
-  /** Records the current value (called by the engine); starts a read once `chunk` values are pending. */
-  handle(engine: Engine<any, any>): void {
+  /** How many started reads have not been delivered yet. */
+  get readsInFlight(): number {
+    return this.#inFlight.length;
+  }
+
+  /**
+   * Records the current value (called by the engine); starts a read once `chunk` values are pending. Returns a
+   * promise (which the engine awaits) only when more than `maxReadsInFlight` reads are in flight.
+   */
+  handle(engine: Engine<any, any>): void | Promise<void> {
     if (this.#error !== null) {
       const { error } = this.#error;
       this.#error = null;
@@ -133,6 +158,7 @@ export class ScalarHistory {
       );
     }
     if (this.#pending.length >= this.#chunk) this.#read();
+    if (this.#inFlight.length > this.#maxReadsInFlight) return this.#inFlight[0];
   }
 
   /**
@@ -184,6 +210,10 @@ export class ScalarHistory {
     this.#delivered = this.#delivered.catch((error: unknown) => {
       this.#error ??= { error };
     });
+    const delivered = this.#delivered.then(() => {
+      this.#inFlight.splice(this.#inFlight.indexOf(delivered), 1);
+    });
+    this.#inFlight.push(delivered);
   }
 }
 
