@@ -19,6 +19,12 @@ export default defineConfig({
     : { host: '127.0.0.1', port: 5173, strictPort: false },
   preview: { host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },
+  // Pre-bundle every dependency a page can import when the server starts, so that no page load discovers a new one
+  // and triggers a re-optimisation and a full reload mid-test.
+  optimizeDeps: {
+    entries: ['index.html', 'demo/**/*.html', 'e2e/pages/*.html'],
+    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', 'seedrandom', 'idb-keyval', 'uplot'],
+  },
   build: {
     target: 'es2022',
     sourcemap: true,

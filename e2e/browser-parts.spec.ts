@@ -12,17 +12,8 @@ interface PlainBatch {
 
 async function open(page: Page): Promise<void> {
   page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
-  // Vite's client reloads the page when a module it imported changes on disk (several people edit this working
-  // tree at once), which would cut a scenario short: leave it out.
-  await page.route('**/@vite/client', (route) => route.fulfill({ contentType: 'text/javascript', body: '' }));
   await page.goto(PAGE);
-  try {
-    await page.waitForFunction(() => (window as any).ready === true, null, { timeout: 45_000 });
-  } catch {
-    // A cold Vite server may re-optimise dependencies on the first visit and break that load: try once more.
-    await page.reload();
-    await page.waitForFunction(() => (window as any).ready === true);
-  }
+  await page.waitForFunction(() => (window as any).ready === true, null, { timeout: 45_000 });
 }
 
 test.beforeAll(async ({ browser }) => {

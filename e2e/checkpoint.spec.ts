@@ -8,13 +8,7 @@ const PAGE = '/e2e/pages/checkpoint.html';
 async function open(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
   await page.goto(PAGE);
-  try {
-    await page.waitForFunction(() => (window as any).ready === true, null, { timeout: 45_000 });
-  } catch {
-    // A cold Vite server may re-optimise dependencies on the first visit and break that load: try once more.
-    await page.reload();
-    await page.waitForFunction(() => (window as any).ready === true);
-  }
+  await page.waitForFunction(() => (window as any).ready === true, null, { timeout: 45_000 });
   await page.evaluate(() => (window as any).kt.backend('cpu'));
   return page;
 }

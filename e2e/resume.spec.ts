@@ -1,4 +1,4 @@
-import { type Browser, expect, type Page, type Route, test } from '@playwright/test';
+import { type Browser, expect, type Page, test } from '@playwright/test';
 
 // Issue 5's key test at library level: a tab reloaded mid-epoch resumes from its newest IndexedDB checkpoint and
 // produces exactly the losses of an uninterrupted run (toEqual on float32 values), on the CPU backend and on WebGPU.
@@ -41,16 +41,9 @@ async function finish<T = RunResult>(page: Page, timeout = 100_000): Promise<T> 
   return page.evaluate(() => (window as any).result) as Promise<T>;
 }
 
-/**
- * Vite's client reloads the page when any module it imported changes on disk (several people edit this working
- * tree at once) or when the dev server restarts: only the test may reload these pages, so it is left out.
- */
-const withoutViteClient = (route: Route) => route.fulfill({ contentType: 'text/javascript', body: '' });
-
 /** A page in a fresh context (its own, empty IndexedDB and localStorage). */
 async function freshPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext();
-  await context.route('**/@vite/client', withoutViteClient);
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
   return page;
