@@ -62,9 +62,14 @@ export class DeviceState {
       return;
     }
     const previous = entry.device;
+    // Hot path (every iteration): as few ops as possible, no cast of float32 deltas and no multiply by 1.
     const next = tf.tidy(() => {
-      const d = delta instanceof tf.Tensor ? tf.cast(delta, 'float32') : tf.tensor(delta as number[] | number, shape);
-      return previous === null ? d : tf.add(tf.mul(previous, decay), d);
+      let d: tf.Tensor;
+      if (!(delta instanceof tf.Tensor)) d = tf.tensor(delta as number[] | number, shape);
+      else if (delta.dtype !== 'float32') d = tf.cast(delta, 'float32');
+      else d = previous === null ? tf.clone(delta) : delta; // never keep the caller's own tensor
+      if (previous === null) return d;
+      return decay === 1 ? tf.add(previous, d) : tf.add(tf.mul(previous, decay), d);
     });
     entry.device = tf.keep(next);
     previous?.dispose();
