@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromiumArgs, chromiumPath } from './chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mode = process.argv[2];
@@ -15,7 +16,6 @@ if (mode !== 'browser' && mode !== 'checkpoint') {
   console.error(`bench-browser: the first argument should be 'browser' or 'checkpoint', got '${mode ?? ''}'.`);
   process.exit(1);
 }
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const { createServer } = await import('vite');
 const { chromium } = await import('@playwright/test');
 
@@ -29,22 +29,11 @@ const server = await createServer({
   root,
   configFile: join(root, 'vite.config.ts'),
   logLevel: 'error',
-  server: { host: '127.0.0.1', port, strictPort: port !== 0, hmr: false },
+  server: { host: '127.0.0.1', port, strictPort: port !== 0, hmr: false, watch: null },
 });
 await server.listen();
 const origin = `http://127.0.0.1:${server.httpServer.address().port}`;
-const browser = await chromium.launch({
-  executablePath,
-  args: [
-    '--no-sandbox',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-quic',
-    '--enable-unsafe-webgpu',
-  ],
-});
+const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
 
 /** Opens `path` in a fresh context and returns what `window.benchResult` resolves to. */
 async function runPage(path) {
@@ -63,7 +52,7 @@ try {
   if (mode === 'checkpoint') {
     const page = 'e2e/pages/bench-checkpoint.html';
     if (!existsSync(join(root, page))) throw new Error(`${page} does not exist yet.`);
-    console.log(JSON.stringify(await runPage(`/${page}`), null, 2));
+    writeCheckpointResults(await runPage(`/${page}`));
   } else {
     const epochs = Number(process.env.BENCH_EPOCHS ?? 3);
     const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -91,12 +80,9 @@ try {
 process.exit(exitCode);
 
 function writeResults(results, epochs, rounds) {
-  const file = join(root, 'bench', 'RESULTS.md');
   const marker = '<!-- bench:browser -->';
   const swiftShader = results.some((r) => /swiftshader/i.test(JSON.stringify(r.backend.adapter ?? '')));
-  const machine =
-    `${cpus().length}-core VM (${cpus()[0]?.model ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB` +
-    (swiftShader ? ', no GPU: WebGPU on SwiftShader' : '');
+  const machine = machineLine(swiftShader);
   const lines = [
     marker,
     '## Browser training throughput (`npm run bench:browser`)',
@@ -141,7 +127,50 @@ function writeResults(results, epochs, rounds) {
       );
     }
   }
-  lines.push(marker);
+  writeSection(marker, lines);
+}
+
+/** Prints the checkpoint benchmark as a table and writes it to bench/RESULTS.md. */
+function writeCheckpointResults(result) {
+  const marker = '<!-- bench:checkpoint -->';
+  const lines = [
+    marker,
+    '## Checkpoint save and load (`npm run bench:checkpoint`)',
+    '',
+    `${new Date().toISOString().slice(0, 10)} · ${machineLine(false)} · headless Chromium, tfjs ${result.backend} backend`,
+    '',
+    `A model of about ${result.megabytes} MB of weights (plus Adam slots where named), median of ${result.reps} runs.`,
+    '',
+    '| operation | median (ms) | min (ms) | MB/s |',
+    '|---|---:|---:|---:|',
+    ...result.rows.map((row) => `| ${row.name} | ${row.medianMs} | ${row.minMs} | ${row.mbPerSecond} |`),
+    '',
+    'How long training is paused while a checkpoint is taken (time inside the Checkpoint handler during a run):',
+    '',
+    '| saved | MB | pause (ms) | iteration without / with a checkpoint (ms) |',
+    '|---|---:|---:|---|',
+    ...result.pauses.map(
+      (p) => `| ${p.name} | ${p.megabytes} | ${p.pauseMs} | ${p.iterationMs} / ${p.iterationWithCheckpointMs} |`,
+    ),
+    '',
+    ...Object.entries(result.ratios).map(([name, value]) => `- ${name}: ${value}`),
+    marker,
+  ];
+  for (const line of lines.slice(1, -1)) console.log(line);
+  writeSection(marker, lines);
+}
+
+function machineLine(swiftShader) {
+  return (
+    `${cpus().length}-core VM (${cpus()[0]?.model ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB` +
+    (swiftShader ? ', no GPU: WebGPU on SwiftShader' : '')
+  );
+}
+
+/** Replaces the block between two `marker` lines in bench/RESULTS.md (or appends it). */
+function writeSection(marker, lines) {
+  const file = join(root, 'bench', 'RESULTS.md');
+  if (lines.at(-1) !== marker) lines.push(marker);
   const block = lines.join('\n');
   let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
   const pattern = new RegExp(`${marker}[\\s\\S]*${marker}`);
