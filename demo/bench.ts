@@ -48,7 +48,7 @@ const rounds = Number(params.get('rounds') ?? 3);
 const out = document.querySelector('#out')!;
 
 /** Runs `way.once()` while a PerformanceObserver records long tasks (> 50 ms) on this thread. */
-async function measure(way: Way): Promise<Measurement> {
+async function measure(way: Way, backend: string): Promise<Measurement> {
   await way.prepare?.();
   const longTasks: number[] = [];
   const observer = new PerformanceObserver((list) => {
@@ -61,7 +61,11 @@ async function measure(way: Way): Promise<Measurement> {
   await new Promise((r) => setTimeout(r, 50)); // let the observer deliver
   observer.disconnect();
   const steps = way.steps();
-  out.textContent += `${way.name}: ${(steps / seconds).toFixed(1)} steps/s\n`;
+  out.textContent += `${way.name}: ${(steps / seconds).toFixed(1)} steps/s on ${tf.getBackend()}\n`;
+  if (tf.getBackend() !== backend) {
+    // tfjs has one global backend: a way that switches it would measure every later way on the wrong one.
+    throw new Error(`bench: '${way.name}' ran on the ${tf.getBackend()} backend, but this page measures ${backend}.`);
+  }
   return { steps, seconds, stepsPerSecond: steps / seconds, longTasks };
 }
 
@@ -86,7 +90,7 @@ async function data() {
   return { pixels, labels, n: labels.length };
 }
 
-async function viaKindling(): Promise<Way> {
+async function viaKindling(backend: BackendName): Promise<Way> {
   const charts = new TrainingCharts(document.querySelector('#loss-chart')!, document.querySelector('#val-chart')!);
   let steps = 0;
   const session = new TrainingSession((event: SessionEvent) => {
@@ -95,13 +99,13 @@ async function viaKindling(): Promise<Way> {
     if (event.type === 'error') throw new Error(event.message);
   });
   const config: RunConfig = { ...DEFAULT_CONFIG, epochs, checkpointEvery: 1_000_000, dbName: 'kindling-bench' };
-  await session.ensureBackend(null);
+  await session.ensureBackend(backend);
   await session.reset(config.dbName);
-  await session.start(config, null, null); // warm-up: compiles kernels, fills caches
+  await session.start(config, backend, null); // warm-up: compiles kernels, fills caches
   return {
     name: 'kindling (metrics, charts, checkpoint each epoch)',
     prepare: () => session.reset(config.dbName), // a fresh run each round
-    once: () => session.start(config, null, null),
+    once: () => session.start(config, backend, null),
     steps: () => steps,
     dispose: () => void session.reset(config.dbName),
   };
@@ -184,11 +188,11 @@ async function runBench() {
   const makers = { kindling: viaKindling, loop: viaLoop, fit: viaFit };
   const chosen = (params.get('ways') ?? 'kindling,loop,fit').split(',') as Array<keyof typeof makers>;
   const ways: Way[] = [];
-  for (const name of chosen) ways.push(await makers[name]());
+  for (const name of chosen) ways.push(await makers[name](selection.backend));
   const measurements = ways.map(() => [] as Measurement[]);
   for (let round = 0; round < rounds; round++) {
     for (const [i, way] of ways.entries()) {
-      measurements[i]!.push(await measure(way));
+      measurements[i]!.push(await measure(way, selection.backend));
     }
   }
   for (const way of ways) way.dispose();

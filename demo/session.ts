@@ -66,6 +66,11 @@ interface Run {
   /** The validation rows on the CPU, for the mistakes cell (no need to read them back from the device). */
   val: { pixels: Float32Array; labels: Int32Array };
   checkpoint: Checkpoint;
+  /**
+   * The validation logits of the last evaluation and the trainer iteration they belong to: the mistakes cell reads
+   * them instead of running the model over the validation set a second time.
+   */
+  lastLogits: { iteration: number; batches: tf.Tensor[] } | null;
   saver: IndexedDBSaver;
   startedAt: number;
   startIteration: number;
@@ -223,6 +228,7 @@ export class TrainingSession {
       datasets: [trainSet, valSet],
       val,
       checkpoint: null as unknown as Checkpoint,
+      lastLogits: null,
       saver,
       startedAt: 0,
       startIteration: 0,
@@ -240,7 +246,7 @@ export class TrainingSession {
     trainer.registerEvents([saved], { eventToAttr: { [saved.name]: 'savedCheckpoint' } });
     trainer.on(saved, () => this.#reportCheckpoint(run));
 
-    const yielder = new EventLoopYielder({ budgetMs: 8 });
+    const yielder = new EventLoopYielder({ budgetMs: 16 });
     trainer.on(Events.ITERATION_COMPLETED, (engine) => {
       const { iteration, epoch, epochLength, maxEpochs } = engine.state;
       const seconds = (performance.now() - run.startedAt) / 1000;
@@ -272,7 +278,15 @@ export class TrainingSession {
       this.#emit({ type: 'epoch', epoch, iteration, metrics, seconds: (performance.now() - epochStart) / 1000 });
     });
     trainer.on(Events.EPOCH_COMPLETED, run.checkpoint);
-    trainer.on(Events.COMPLETED, () => this.#evaluateMistakes(model, valSet, val));
+    // Keep the logits of the evaluation that follows the last step (a clone: the evaluator disposes its own output).
+    evaluator.on(Events.STARTED, () => releaseLogits(run));
+    evaluator.on(Events.ITERATION_COMPLETED, (engine) => {
+      const iteration = trainer.state.iteration;
+      if (iteration < run.trainLoader.length * config.epochs) return;
+      run.lastLogits ??= { iteration, batches: [] };
+      run.lastLogits.batches.push(tf.clone((engine.state.output as [tf.Tensor, tf.Tensor])[0]));
+    });
+    trainer.on(Events.COMPLETED, () => this.#evaluateMistakes(run));
     return run;
   }
 
@@ -295,7 +309,7 @@ export class TrainingSession {
     const { config, trainer } = run;
     const total = run.trainLoader.length * config.epochs;
     if (trainer.state.iteration >= total) {
-      await this.#evaluateMistakes(run.model, run.datasets[1]!, run.val);
+      await this.#evaluateMistakes(run);
       this.#setStatus('completed');
       return;
     }
@@ -322,21 +336,30 @@ export class TrainingSession {
     }
   }
 
-  async #evaluateMistakes(
-    model: tf.LayersModel,
-    valSet: TensorDataset,
-    { pixels, labels }: { pixels: Float32Array; labels: Int32Array },
-  ): Promise<void> {
-    const x = valSet.tensors[0] as tf.Tensor2D;
-    const predicted = tf.tidy(() => (model.predict(x) as tf.Tensor).argMax(-1));
-    const pred = await predicted.data(); // the only read: pixels and labels are on the CPU already
-    predicted.dispose();
+  /**
+   * Fills the evaluation cell: confusion matrix and the first misclassified digits. It uses the logits kept from the
+   * evaluation after the last step when there are some (one read, no second pass over the validation set), and runs
+   * the model otherwise (a run resumed from a finished checkpoint). The arg-max is taken here, on 360 x 10 numbers.
+   */
+  async #evaluateMistakes(run: Run): Promise<void> {
+    const { pixels, labels } = run.val;
+    const kept = run.lastLogits?.iteration === run.trainer.state.iteration ? run.lastLogits.batches : null;
+    const logits = tf.tidy(() => {
+      if (!kept) return run.model.predict(run.datasets[1]!.tensors[0] as tf.Tensor2D) as tf.Tensor;
+      return kept.length === 1 ? tf.clone(kept[0]!) : tf.concat(kept);
+    });
+    releaseLogits(run);
+    const values = await logits.data(); // the only read: pixels and labels are on the CPU already
+    const numClasses = logits.shape[1]!;
+    logits.dispose();
     const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
     const mistakes: Mistake[] = [];
     let correct = 0;
     for (let i = 0; i < labels.length; i++) {
       const label = labels[i]!;
-      const guess = pred[i]!;
+      const row = values.subarray(i * numClasses, (i + 1) * numClasses);
+      let guess = 0; // the first of equal maxima, as tf.argMax
+      for (let c = 1; c < numClasses; c++) if (row[c]! > row[guess]!) guess = c;
       confusion[label]![guess]! += 1;
       if (label === guess) correct += 1;
       else if (mistakes.length < 12) {
@@ -367,10 +390,17 @@ export class TrainingSession {
     const run = this.#run;
     if (!run) return;
     this.#run = null;
+    releaseLogits(run);
     run.model.dispose();
     run.optimizer.dispose();
     for (const ds of run.datasets) tf.dispose([...ds.tensors]);
   }
+}
+
+/** Disposes the logits kept for the mistakes cell, if any. */
+function releaseLogits(run: Run): void {
+  if (run.lastLogits) tf.dispose(run.lastLogits.batches);
+  run.lastLogits = null;
 }
 
 /** Frames cross postMessage in worker mode; copying also keeps the main thread from sharing the feed's live arrays. */
