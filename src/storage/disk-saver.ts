@@ -2,7 +2,14 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AnyTypedArray, CorruptDataError, decodeCheckpoint, encodeCheckpoint, typedArrayName } from './encoding';
+import {
+  type AnyTypedArray,
+  CorruptDataError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  TYPED_ARRAYS,
+  typedArrayName,
+} from './encoding';
 import { CheckpointError } from './errors';
 import {
   type CheckpointInfo,
@@ -22,20 +29,6 @@ const FORMAT = 1;
 const PREFIX_BYTES = 16;
 const ALIGN = 8;
 const TEMP_SUFFIX = '.tmp';
-
-const TYPED_ARRAY_CLASSES: Record<string, new (buffer: ArrayBuffer) => AnyTypedArray> = {
-  Float32Array,
-  Float64Array,
-  Int8Array,
-  Int16Array,
-  Int32Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Uint16Array,
-  Uint32Array,
-  BigInt64Array,
-  BigUint64Array,
-};
 
 /** The JSON header of a checkpoint file. */
 interface FileHeader {
@@ -338,7 +331,9 @@ export class DiskSaver implements Saver {
     for (let i = 0; i < entries.length; i++) {
       const { type, byteLength } = entries[i] as { type: string; byteLength: number };
       const offset = header.offsets[i];
-      const Class = TYPED_ARRAY_CLASSES[type];
+      const Class = Object.hasOwn(TYPED_ARRAYS, type)
+        ? (TYPED_ARRAYS as Record<string, new (buffer: ArrayBuffer) => AnyTypedArray>)[type]
+        : undefined;
       if (
         Class === undefined ||
         !Number.isInteger(offset) ||

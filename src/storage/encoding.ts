@@ -6,7 +6,8 @@ import { describeValue } from './saver';
 /** Keys that plain data never has and that could reach an object's prototype if merged: always rejected. */
 export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-const TYPED_ARRAYS = {
+/** The typed array classes a checkpoint may hold, by name. */
+export const TYPED_ARRAYS = {
   Float32Array,
   Float64Array,
   Int8Array,
