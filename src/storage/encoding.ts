@@ -61,7 +61,7 @@ export interface EncodedCheckpoint {
 export function typedArrayName(value: unknown): TypedArrayName | null {
   if (!ArrayBuffer.isView(value) || value instanceof DataView) return null;
   const tag = Object.prototype.toString.call(value).slice(8, -1);
-  return tag in TYPED_ARRAYS ? (tag as TypedArrayName) : null;
+  return Object.hasOwn(TYPED_ARRAYS, tag) ? (tag as TypedArrayName) : null;
 }
 
 /** Formats a path for messages: `model.weights[3].data`. */
@@ -194,7 +194,7 @@ export function decodeCheckpoint(header: unknown, views: readonly unknown[]): un
   buffers.forEach((entry: BufferEntry, index) => {
     const view = views[index];
     const type = typedArrayName(view);
-    if (entry === null || typeof entry !== 'object' || !(entry.type in TYPED_ARRAYS)) {
+    if (entry === null || typeof entry !== 'object' || !Object.hasOwn(TYPED_ARRAYS, entry.type)) {
       throw new CorruptDataError(`typed array entry ${index} of its header is malformed`);
     }
     if (type !== entry.type || (view as AnyTypedArray).byteLength !== entry.byteLength) {
