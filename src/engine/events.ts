@@ -43,6 +43,7 @@ export class FilteredEvent {
     return new EventList([this]).or(other);
   }
 
+  /** A readable name for messages, e.g. `Events.ITERATION_COMPLETED(filtered)`. */
   toString(): string {
     return `Events.${this.name.toUpperCase()}(filtered)`;
   }
@@ -65,6 +66,7 @@ export type EventLike = CallableEvent | FilteredEvent | string;
 
 /** Several events; a handler added on the list is registered on each member in order. Built with `a.or(b)`. */
 export class EventList {
+  /** The events, in the order handlers are registered on them. */
   readonly events: readonly (CallableEvent | FilteredEvent | string)[];
 
   constructor(events: readonly EventLike[]) {
@@ -82,10 +84,12 @@ export class EventList {
     return new EventList([...this.events, other]);
   }
 
+  /** Iterates the events in order, e.g. `for (const e of Events.STARTED.or(Events.COMPLETED))`. */
   [Symbol.iterator](): Iterator<EventLike> {
     return this.events[Symbol.iterator]();
   }
 
+  /** The number of events in the list. */
   get length(): number {
     return this.events.length;
   }

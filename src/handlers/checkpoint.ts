@@ -191,13 +191,21 @@ export class Checkpoint implements Stateful {
   readonly toSave: Readonly<Record<string, Checkpointable>>;
   /** Where checkpoints go. */
   readonly saver: Saver;
+  /** Prefix of the file names (`''`: none). */
   readonly filenamePrefix: string;
+  /** Ranks checkpoints by score (highest kept), or null to rank by `scoreName` or the global step. */
   readonly scoreFunction: ScoreFunction | null;
+  /** Written in file names as `{scoreName}={score}`; alone, the score is `state.metrics[scoreName]`. Or null. */
   readonly scoreName: string | null;
+  /** How many checkpoints are kept; null keeps all. */
   readonly nSaved: number | null;
+  /** Gives the global step for file names and ranking, or null for `engine.state.iteration`. */
   readonly globalStepTransform: GlobalStepTransform | null;
+  /** The file name template with Ignite placeholders, or null for the default pattern. */
   readonly filenamePattern: string | null;
+  /** Whether each checkpoint also holds this Checkpoint's own state under `checkpointer`. */
   readonly includeSelf: boolean;
+  /** Whether an equal priority replaces the kept checkpoint (`>=`) instead of keeping the first (`>`). */
   readonly greaterOrEqual: boolean;
   /** Kept checkpoints, lowest priority first. */
   #saved: SavedItem[] = [];

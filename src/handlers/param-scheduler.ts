@@ -241,14 +241,24 @@ const CYCLICAL_KEYS = [
  * start value; cycles may grow (`cycleMult`) and their values scale (`startValueMult`, `endValueMult`).
  */
 export abstract class CyclicalScheduler extends ParamScheduler {
+  /** Value at the start of the current cycle; multiplied by `startValueMult` after each cycle. */
   startValue: number;
+  /**
+   * Value in the middle (linear) or at the end (cosine) of the current cycle; multiplied by `endValueMult` after each
+   * cycle.
+   */
   endValue: number;
+  /** Length of the current cycle in events; multiplied by `cycleMult` (truncated) after each cycle. */
   cycleSize: number;
+  /** Factor applied to `cycleSize` and `warmupDuration` at the end of each cycle. */
   cycleMult: number;
   /** Number of completed cycles. */
   cycle = 0;
+  /** Factor applied to `startValue` at the end of each cycle. */
   startValueMult: number;
+  /** Factor applied to `endValue` at the end of each cycle. */
   endValueMult: number;
+  /** Events of linear warm-up from `endValue` back to `startValue` after the current cycle. */
   warmupDuration: number;
   /** `cycleSize + warmupDuration`. */
   totalCycleSize: number;
@@ -276,6 +286,11 @@ export abstract class CyclicalScheduler extends ParamScheduler {
     this.totalCycleSize = this.warmupDuration + this.cycleSize;
   }
 
+  /**
+   * Handles cycle boundaries, then sets the parameter like {@link ParamScheduler.handle}: after `cycleSize` events
+   * `startValue` is scaled; after `cycleSize + warmupDuration` the next cycle starts (`eventIndex` back to 0, one more
+   * `cycle`, `cycleSize`/`warmupDuration` grown by `cycleMult`, `endValue` scaled). Called by the engine.
+   */
   override handle(engine: Engine<any, any> | null, name?: string): void {
     if (this.eventIndex !== 0 && this.eventIndex === this.cycleSize) {
       this.startValue *= this.startValueMult;
@@ -291,12 +306,14 @@ export abstract class CyclicalScheduler extends ParamScheduler {
     super.handle(engine, name);
   }
 
+  /** The base state plus the cycle state (`startValue`, `endValue`, `cycleSize`, the mults, `cycle`, warm-up sizes). */
   override stateDict(): ParamSchedulerStateDict {
     const sd = super.stateDict();
     for (const key of CYCLICAL_KEYS) sd[key] = this[key];
     return sd;
   }
 
+  /** Restores what {@link stateDict} returned, cycle state included; throws TypeError when a key is missing. */
   override loadStateDict(stateDict: Record<string, unknown>): void {
     const sd = requireKeys(this.constructor.name, stateDict, CYCLICAL_KEYS);
     super.loadStateDict(sd);
@@ -480,10 +497,14 @@ export class PiecewiseLinear extends ParamScheduler {
     return values[i] + ((values[i + 1] - values[i]) * (eventIndex - start)) / (end - start);
   }
 
+  /** The base state plus copies of `milestones` and `values`. */
   override stateDict(): ParamSchedulerStateDict {
     return { ...super.stateDict(), milestones: [...this.milestones], values: [...this.values] };
   }
 
+  /**
+   * Restores what {@link stateDict} returned (milestones and values included); throws TypeError when a key is missing.
+   */
   override loadStateDict(stateDict: Record<string, unknown>): void {
     const sd = requireKeys('PiecewiseLinear', stateDict, ['milestones', 'values']);
     super.loadStateDict(sd);
@@ -601,6 +622,9 @@ export class ConcatScheduler extends ParamScheduler {
     return this.schedulers[this.#schedulerIndex];
   }
 
+  /**
+   * Switches to the next scheduler once the current one's duration is used up, then lets the current one set the value.
+   */
   override handle(engine: Engine<any, any> | null, name?: string): void {
     if (this.#currentDuration === 0) {
       this.#schedulerIndex += 1;
@@ -615,6 +639,10 @@ export class ConcatScheduler extends ParamScheduler {
     return this.currentScheduler.getParam();
   }
 
+  /**
+   * The base state plus `durations`, the current scheduler's index, the events left for it (`-1`: the last, unbounded)
+   * and every scheduler's own `stateDict()`.
+   */
   override stateDict(): ParamSchedulerStateDict {
     return {
       ...super.stateDict(),
@@ -626,6 +654,10 @@ export class ConcatScheduler extends ParamScheduler {
     };
   }
 
+  /**
+   * Restores what {@link stateDict} returned, into each concatenated scheduler too; throws if a key or a scheduler's
+   * state is missing.
+   */
   override loadStateDict(stateDict: Record<string, unknown>): void {
     const sd = requireKeys('ConcatScheduler', stateDict, [
       'schedulers',
@@ -795,15 +827,25 @@ export interface ReduceLROnPlateauOptions extends ParamSchedulerOptions {
  * evaluator.on(Events.COMPLETED, plateau);
  */
 export class ReduceLROnPlateauScheduler extends ParamScheduler {
+  /** The `engine.state.metrics` entry watched. */
   readonly metricName: string;
+  /** Engine whose `state.paramHistory` receives the values, or null for the engine called with. */
   readonly trainer: Engine<any, any> | null;
+  /** `'min'`: the metric should decrease; `'max'`: increase. */
   readonly mode: 'min' | 'max';
+  /** Factor the value is multiplied by on a plateau. */
   readonly factor: number;
+  /** Calls without improvement tolerated before a reduction. */
   readonly patience: number;
+  /** Minimum change counted as an improvement. */
   readonly threshold: number;
+  /** `'rel'`: `threshold` is relative to the best; `'abs'`: absolute. */
   readonly thresholdMode: 'rel' | 'abs';
+  /** Calls to wait after a reduction before counting bad calls again. */
   readonly cooldown: number;
+  /** Lower bound of the value. */
   readonly minLr: number;
+  /** Reductions smaller than this are skipped. */
   readonly eps: number;
   #best: number;
   #numBadEpochs = 0;
@@ -926,6 +968,9 @@ export class ReduceLROnPlateauScheduler extends ParamScheduler {
     return readParam(this.optimizer, this.paramName);
   }
 
+  /**
+   * The base state plus `metricName`, `best`, `numBadEpochs`, the cooldown counter and the optimizer's current `value`.
+   */
   override stateDict(): ParamSchedulerStateDict {
     return {
       ...super.stateDict(),
@@ -937,6 +982,10 @@ export class ReduceLROnPlateauScheduler extends ParamScheduler {
     };
   }
 
+  /**
+   * Restores the best value and counters and writes the saved `value` to the optimizer; throws TypeError when a key is
+   * missing.
+   */
   override loadStateDict(stateDict: Record<string, unknown>): void {
     const sd = requireKeys('ReduceLROnPlateauScheduler', stateDict, [
       'metricName',

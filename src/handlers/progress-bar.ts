@@ -301,10 +301,12 @@ export class StreamProgressSink implements ProgressSink {
     this.#barWidth = barWidth;
   }
 
+  /** Redraws the line in place (`\r`), cut to the stream's `columns` when it has them. */
   update(info: ProgressInfo): void {
     this.#draw(formatProgressLine(info, this.#barWidth));
   }
 
+  /** Ends the bar: with `persist`, draws the final line and a newline; otherwise blanks the line. */
   close(info: ProgressInfo, persist: boolean): void {
     if (persist) {
       this.#draw(formatProgressLine(info, this.#barWidth));
@@ -316,6 +318,7 @@ export class StreamProgressSink implements ProgressSink {
     this.#lastLine = '';
   }
 
+  /** Writes `text` on its own line, then redraws the bar below it. */
   message(text: string): void {
     const line = this.#lastLine;
     if (this.#lastLength > 0) this.#stream.write(`\r${' '.repeat(this.#lastLength)}\r`);

@@ -36,6 +36,10 @@ export class DomProgressSink implements ProgressSink {
     this.#target = target;
   }
 
+  /**
+   * Sets the `<progress>` value and max (indeterminate when the total is unknown) and rewrites the text; builds the
+   * elements on first use.
+   */
   update(info: ProgressInfo): void {
     const { progress, text } = this.#elements();
     if (info.total === null) {
@@ -47,6 +51,7 @@ export class DomProgressSink implements ProgressSink {
     text.textContent = formatProgressText(info);
   }
 
+  /** Draws the final state, which stays on the page whatever `persist` says (the next bar overwrites it). */
   close(info: ProgressInfo, _persist: boolean): void {
     // The page keeps the final state in both cases; a new epoch's bar overwrites it.
     this.update(info);

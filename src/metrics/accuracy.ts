@@ -45,12 +45,17 @@ export class Accuracy extends Metric<PredictionPair, number> {
     this.#isMultilabel = isMultilabel;
   }
 
+  /** Frees the on-device count of correct predictions, zeroes the example count and forgets the input kind. */
   reset(): void {
     this.#state.reset();
     this.#numExamples = 0;
     this.#kind = null;
   }
 
+  /**
+   * Adds this batch's number of correct predictions to the on-device sum and its size to the example count (no
+   * readback); throws a RangeError if the input kind or class count changes since the last reset.
+   */
   update(output: PredictionPair): void {
     const [yPred, y] = toPair(output, 'Accuracy');
     tf.tidy(() => {
@@ -64,6 +69,10 @@ export class Accuracy extends Metric<PredictionPair, number> {
     });
   }
 
+  /**
+   * Reads the correct count back (one `await data()`) and returns it over the number of examples; throws
+   * NotComputableError before any update.
+   */
   async compute(): Promise<number> {
     if (this.#numExamples === 0) {
       throw new NotComputableError('Accuracy must have at least one example before it can be computed.');

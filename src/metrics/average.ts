@@ -23,11 +23,16 @@ export class Average extends Metric<AverageInput, number | number[] | number[][]
     super(options);
   }
 
+  /** Frees the on-device sum and zeroes the sample count. */
   reset(): void {
     this.#state.reset();
     this.#numExamples = 0;
   }
 
+  /**
+   * Adds a number, or a tensor (summed over axis 0 from rank 2), to the on-device sum and counts its samples (no
+   * readback).
+   */
   update(output: AverageInput): void {
     if (typeof output === 'number') {
       this.#state.add({ sum: output });
@@ -41,6 +46,10 @@ export class Average extends Metric<AverageInput, number | number[] | number[][]
     this.#numExamples += output.rank > 1 ? output.shape[0] : 1;
   }
 
+  /**
+   * Reads the sum back once and returns it over the sample count: a number or an array shaped like one sample; throws
+   * NotComputableError before any update.
+   */
   async compute(): Promise<number | number[] | number[][]> {
     if (this.#numExamples < 1) {
       throw new NotComputableError('Average must have at least one example before it can be computed.');

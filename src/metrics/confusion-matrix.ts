@@ -61,11 +61,13 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
     return this.#average;
   }
 
+  /** Frees the on-device (C, C) count matrix and zeroes the sample count. */
   reset(): void {
     this.#state.reset();
     this.#numExamples = 0;
   }
 
+  /** Adds this batch's (actual, predicted) counts to the on-device matrix with a one-hot matmul (no readback). */
   update(output: PredictionPair): void {
     const [yPred, y] = toPair(output, 'ConfusionMatrix');
     const classes = yPred.shape[yPred.rank - 1];
@@ -89,6 +91,10 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
     this.#numExamples += yPred.shape[0];
   }
 
+  /**
+   * Reads the matrix back once: `matrix[actual][predicted]` counts, or normalised as `average` says; throws
+   * NotComputableError before any update.
+   */
   async compute(): Promise<number[][]> {
     if (this.#numExamples === 0) {
       throw new NotComputableError('ConfusionMatrix must have at least one example before it can be computed.');

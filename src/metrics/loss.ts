@@ -41,11 +41,13 @@ export class Loss extends Metric<PredictionPair, number> {
     this.#batchSize = batchSize;
   }
 
+  /** Frees the on-device loss sum and zeroes the sample count. */
   reset(): void {
     this.#state.reset();
     this.#numExamples = 0;
   }
 
+  /** Adds `lossFn(yPred, y) * batchSize(y)` to the on-device sum and counts `batchSize(y)` samples (no readback). */
   update(output: PredictionPair): void {
     const [yPred, y] = toPair(output, 'Loss');
     const n = this.#batchSize(y);
@@ -67,6 +69,7 @@ export class Loss extends Metric<PredictionPair, number> {
     this.#numExamples += n;
   }
 
+  /** Reads the sum back once and returns the mean loss per sample; throws NotComputableError before any update. */
   async compute(): Promise<number> {
     if (this.#numExamples === 0) {
       throw new NotComputableError('Loss must have at least one example before it can be computed.');

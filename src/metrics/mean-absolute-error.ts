@@ -19,11 +19,13 @@ export class MeanAbsoluteError extends Metric<PredictionPair, number> {
     super(options);
   }
 
+  /** Frees the on-device sum of absolute errors and zeroes the sample count. */
   reset(): void {
     this.#state.reset();
     this.#numExamples = 0;
   }
 
+  /** Adds this batch's sum of `|yPred - y|` to the on-device sum and counts `y.shape[0]` samples (no readback). */
   update(output: PredictionPair): void {
     const [yPred, y] = regressionPair(output, 'MeanAbsoluteError');
     tf.tidy(() => {
@@ -33,6 +35,7 @@ export class MeanAbsoluteError extends Metric<PredictionPair, number> {
     this.#numExamples += y.rank === 0 ? 1 : y.shape[0];
   }
 
+  /** Reads the sum back once and returns it over the number of samples; throws NotComputableError before any update. */
   async compute(): Promise<number> {
     if (this.#numExamples === 0) {
       throw new NotComputableError('MeanAbsoluteError must have at least one example before it can be computed.');

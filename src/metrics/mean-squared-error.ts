@@ -24,11 +24,13 @@ export class MeanSquaredError extends Metric<PredictionPair, number> {
     return 'MeanSquaredError';
   }
 
+  /** Frees the on-device sum of squared errors and zeroes the sample count. */
   reset(): void {
     this.#state.reset();
     this.#numExamples = 0;
   }
 
+  /** Adds this batch's sum of `(yPred - y)²` to the on-device sum and counts `y.shape[0]` samples (no readback). */
   update(output: PredictionPair): void {
     const [yPred, y] = regressionPair(output, this.metricName);
     tf.tidy(() => {
@@ -38,6 +40,7 @@ export class MeanSquaredError extends Metric<PredictionPair, number> {
     this.#numExamples += y.rank === 0 ? 1 : y.shape[0];
   }
 
+  /** Reads the sum back once and returns it over the number of samples; throws NotComputableError before any update. */
   async compute(): Promise<number> {
     if (this.#numExamples === 0) {
       throw new NotComputableError(`${this.metricName} must have at least one example before it can be computed.`);

@@ -8,6 +8,7 @@ import { checkOutputTransform, describeValue } from './inputs';
  * try { await new Accuracy().compute(); } catch (e) { if (e instanceof NotComputableError) ... }
  */
 export class NotComputableError extends Error {
+  /** Always `'NotComputableError'`. */
   override readonly name = 'NotComputableError';
 }
 
@@ -417,6 +418,10 @@ export class MetricsLambda<Out = unknown, A extends readonly unknown[] = any[]> 
     return this.#fn(...(values as unknown as MetricValues<A>));
   }
 
+  /**
+   * Attaches like {@link Metric.attach}: the dependencies' reset/update handlers, and this value under `name`.
+   * Throws if the dependencies were updated by hand through `update()`; call `reset()` first.
+   */
   override attach(engine: AnyEngine, name: string, usage: MetricUsage = EpochWise): void {
     if (this.#isUpdated) {
       throw new Error(
@@ -428,6 +433,7 @@ export class MetricsLambda<Out = unknown, A extends readonly unknown[] = any[]> 
     this.#attachedTo.set(engine, usages.add(usage));
   }
 
+  /** Detaches like {@link Metric.detach}; once detached everywhere, `update()` by hand is allowed again. */
   override detach(engine: AnyEngine, usage: MetricUsage = EpochWise): void {
     super.detach(engine, usage);
     const usages = this.#attachedTo.get(engine);

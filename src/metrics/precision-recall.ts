@@ -72,12 +72,18 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
     return this.#isMultilabel;
   }
 
+  /** Frees the on-device numerator, denominator (and weight) sums and forgets the input kind. */
   reset(): void {
     this.#state.reset();
     this.#kind = null;
     this.#isUpdated = false;
   }
 
+  /**
+   * Adds this batch's true positives and predicted (precision) or actual (recall) positives to the on-device sums:
+   * per class, summed (`'micro'`) or per sample (`'samples'`), plus actual positives per class for `'weighted'`
+   * (no readback).
+   */
   update(output: PredictionPair): void {
     const [yPred, y] = toPair(output, this.#owner);
     const average = this.#average;
@@ -113,6 +119,11 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
     this.#isUpdated = true;
   }
 
+  /**
+   * Reads the sums back once: per-class ratios (`average: false`; a number for binary input), their mean (`'macro'`),
+   * their support-weighted mean (`'weighted'`) or one ratio (`'micro'`, `'samples'`); throws NotComputableError before
+   * any update.
+   */
   async compute(): Promise<number | number[]> {
     if (!this.#isUpdated) {
       throw new NotComputableError(`${this.#owner} must have at least one example before it can be computed.`);

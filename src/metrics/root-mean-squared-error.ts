@@ -11,6 +11,7 @@ export class RootMeanSquaredError extends MeanSquaredError {
     return 'RootMeanSquaredError';
   }
 
+  /** The square root of the mean squared error (one readback); throws NotComputableError before any update. */
   override async compute(): Promise<number> {
     return Math.sqrt(await super.compute());
   }

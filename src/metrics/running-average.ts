@@ -93,6 +93,7 @@ export class RunningAverage extends Metric<RunningAverageInput, number | number[
     return this.#src;
   }
 
+  /** Frees the running value; in src mode, resets the source metric too. */
   reset(): void {
     this.#state.reset();
     this.#src?.reset();
@@ -144,6 +145,10 @@ export class RunningAverage extends Metric<RunningAverageInput, number | number[
     this.#state.add({ value: scaled }, this.#alpha);
   }
 
+  /**
+   * Reads the running value back once: a number, or an array for an array-valued src; throws NotComputableError before
+   * the first update.
+   */
   async compute(): Promise<number | number[]> {
     if (this.#state.isEmpty) {
       throw new NotComputableError('RunningAverage must have at least one update before it can be computed.');
@@ -161,6 +166,10 @@ export class RunningAverage extends Metric<RunningAverageInput, number | number[
     super.attach(engine, name, usage);
   }
 
+  /**
+   * Detaches like {@link Metric.detach} (default {@link RunningBatchWise}); in src mode, stops feeding the source
+   * metric once no usage is attached.
+   */
   override detach(engine: Engine<any, any>, usage: MetricUsage = RunningBatchWise): void {
     super.detach(engine, usage);
     const usages = [RunningBatchWise, RunningEpochWise, EpochWise, BatchWise];
@@ -171,6 +180,7 @@ export class RunningAverage extends Metric<RunningAverageInput, number | number[
     }
   }
 
+  /** Like {@link Metric.isAttached}, with {@link RunningBatchWise} as the default usage. */
   override isAttached(engine: Engine<any, any>, usage: MetricUsage = RunningBatchWise): boolean {
     return super.isAttached(engine, usage);
   }

@@ -29,11 +29,15 @@ export class TopKCategoricalAccuracy extends Metric<PredictionPair, number> {
     this.#k = k;
   }
 
+  /** Frees the on-device count of top-k hits and zeroes the sample count. */
   reset(): void {
     this.#state.reset();
     this.#numExamples = 0;
   }
 
+  /**
+   * Adds the number of samples whose true class ranks among the k highest scores to the on-device sum (no readback).
+   */
   update(output: PredictionPair): void {
     const [yPred, y] = toPair(output, 'TopKCategoricalAccuracy');
     const count = tf.tidy(() => {
@@ -66,6 +70,10 @@ export class TopKCategoricalAccuracy extends Metric<PredictionPair, number> {
     this.#numExamples += count;
   }
 
+  /**
+   * Reads the hit count back once and returns it over the number of samples; throws NotComputableError before any
+   * update.
+   */
   async compute(): Promise<number> {
     if (this.#numExamples === 0) {
       throw new NotComputableError('TopKCategoricalAccuracy must have at least one example before it can be computed.');

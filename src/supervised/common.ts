@@ -66,6 +66,10 @@ export function checkModel(where: string, model: unknown): void {
   }
 }
 
+/**
+ * Asserts `optimizer` is a tf.Optimizer (has minimize, applyGradients, computeGradients); else throws a TypeError
+ * naming `where`.
+ */
 export function checkOptimizer(where: string, optimizer: unknown): asserts optimizer is tf.Optimizer {
   const candidate = optimizer as Partial<tf.Optimizer> | null | undefined;
   if (
@@ -81,6 +85,10 @@ export function checkOptimizer(where: string, optimizer: unknown): asserts optim
   }
 }
 
+/**
+ * Throws a TypeError unless `value` is a function (or undefined, when `optional`); `shape` describes its signature in
+ * the message.
+ */
 export function checkFunction(where: string, name: string, value: unknown, shape: string, optional = true): void {
   if (optional && value === undefined) return;
   if (typeof value !== 'function') {
@@ -108,6 +116,7 @@ export function addRegularization(model: SupervisedModel, loss: tf.Scalar): tf.S
   return penalties.length === 0 ? loss : tf.addN([loss, ...penalties]);
 }
 
+/** Asserts the loss function returned a scalar tensor; else throws a TypeError with how to reduce it. */
 export function checkLoss(where: string, loss: unknown): asserts loss is tf.Scalar {
   if (!(loss instanceof tf.Tensor) || loss.rank !== 0) {
     const given = loss instanceof tf.Tensor ? `a tensor of shape [${loss.shape}]` : formatValue(loss);
