@@ -8,8 +8,11 @@ export interface Driver {
   start(config: RunConfig, backend: BackendName | null, resumeFrom: string | null): Promise<void>;
   pause(): void;
   resume(): Promise<void>;
+  /** Asks the run to end; the status events say when it has. */
   stop(): void;
+  /** Waits for the run to end, then deletes the store's checkpoints; resolves at status idle, locked or failed. */
   reset(dbName: string): Promise<void>;
+  /** Deletes one checkpoint (a run under way is stopped first); rejects, or reports an error event, on failure. */
   deleteCheckpoint(dbName: string, name: string): Promise<void>;
 }
 
@@ -33,7 +36,7 @@ export class LocalDriver implements Driver {
     return this.#session.resume();
   }
   stop() {
-    this.#session.stop();
+    void this.#session.stop();
   }
   reset(dbName: string) {
     return this.#session.reset(dbName);
@@ -92,12 +95,13 @@ export class WorkerDriver implements Driver {
     this.#send({ type: 'stop' });
   }
   reset(dbName: string) {
-    const done = this.#until((e) => e.type === 'status' && e.status === 'idle');
+    const done = this.#until((e) => e.type === 'status' && ['idle', 'locked', 'failed'].includes(e.status));
     this.#send({ type: 'reset', dbName });
     return done;
   }
   deleteCheckpoint(dbName: string, name: string) {
-    const done = this.#until((e) => e.type === 'deleted' && e.name === name);
+    // The worker reports a failed delete as an error event (the page logs it).
+    const done = this.#until((e) => (e.type === 'deleted' && e.name === name) || e.type === 'error');
     this.#send({ type: 'delete', dbName, name });
     return done;
   }

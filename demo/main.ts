@@ -4,12 +4,37 @@ import { TrainingCharts } from './charts';
 import { loadDigits, NUM_PIXELS } from './data';
 import { drawDigitGrid, renderConfusionMatrix } from './draw';
 import { type Driver, LocalDriver, WorkerDriver } from './driver';
-import { DEFAULT_CONFIG, type RunConfig, SERIES, type SessionEvent, type SessionStatus } from './protocol';
+import {
+  BUSY_STATUSES,
+  DEFAULT_CONFIG,
+  type RunConfig,
+  SERIES,
+  type SessionEvent,
+  type SessionStatus,
+} from './protocol';
 import { throttleToFrame } from './throttle';
 
 const $ = <T extends HTMLElement = HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const params = new URLSearchParams(location.search);
 const RUN_KEY = 'kindling-demo:run';
+/** The prefix of every checkpoint store of this page (`?db=` gives tests their own). */
+const BASE_DB = params.get('db') ?? DEFAULT_CONFIG.dbName;
+const FORM_KEYS = ['model', 'seed', 'epochs', 'learningRate', 'schedule', 'checkpointEvery'] as const;
+
+/**
+ * What "start" decided, for the log and for subscribers (scripts/train.mjs prints it): a fresh run, the latest
+ * checkpoint of the same settings (`'latest'`), or a checkpoint picked in the table. `stored`: the settings of the
+ * run this browser last trained, if any.
+ */
+export interface PlanEvent {
+  type: 'plan';
+  config: RunConfig;
+  resumeFrom: string | null;
+  stored: RunConfig | null;
+}
+
+/** What `subscribe` listeners receive: the session's events and the page's plan. */
+export type PageEvent = SessionEvent | PlanEvent;
 
 /** The test API on `window.kindlingDemo`, used by the e2e tests and scripts/train.mjs. */
 export interface KindlingDemo {
@@ -29,21 +54,40 @@ export interface KindlingDemo {
   config: RunConfig;
   /** Resolves when the data cell is drawn and the backend is chosen. */
   ready: Promise<void>;
-  start(overrides?: Partial<RunConfig>): Promise<void>;
+  /**
+   * What the start button does: applies `overrides` to the form, then continues the latest checkpoint of these
+   * settings if their store has one, and starts a fresh run otherwise.
+   */
+  start(overrides?: Partial<Omit<RunConfig, 'dbName'>>): Promise<void>;
   pause(): void;
   resume(): Promise<void>;
   stop(): void;
   reset(): Promise<void>;
-  /** Calls `listener` with every later event, after replaying the earlier ones (all but 'iteration' and 'chart'). */
-  subscribe(listener: (event: SessionEvent) => void): () => void;
+  /**
+   * Calls `listener` with every later event (the session's, and the page's 'plan' for each start), after replaying
+   * the earlier ones (all but 'iteration' and 'chart').
+   */
+  subscribe(listener: (event: PageEvent) => void): () => void;
 }
 
+/**
+ * The IndexedDB store of a configuration. Every setting that changes the run's numbers is in its name, so "start"
+ * resumes only a run with the same settings, and other settings start a fresh run beside it (the earlier run keeps
+ * its checkpoints). The epoch count is in it only with a learning-rate schedule, which spans the whole run: at a
+ * constant rate, more epochs continue the same run.
+ */
+function storeName(config: Omit<RunConfig, 'dbName'>): string {
+  const { model, seed, learningRate, schedule, epochs, batchSize, checkpointEvery } = config;
+  const span = schedule === 'constant' ? '' : `-e${epochs}`;
+  return `${BASE_DB}/${model}-seed${seed}-lr${learningRate}-${schedule}${span}-b${batchSize}-every${checkpointEvery}`;
+}
+
+/** The form's settings, with the store they train into. */
 function readConfig(): RunConfig {
   const form = $<HTMLFormElement>('#controls');
   const value = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value;
-  return {
+  const config = {
     ...DEFAULT_CONFIG,
-    ...(params.get('db') ? { dbName: params.get('db')! } : {}),
     ...(params.get('batch') ? { batchSize: Number(params.get('batch')) } : {}),
     model: value('model') as RunConfig['model'],
     seed: Number(value('seed')),
@@ -52,27 +96,37 @@ function readConfig(): RunConfig {
     schedule: value('schedule') as RunConfig['schedule'],
     checkpointEvery: Number(value('checkpointEvery')),
   };
+  return { ...config, dbName: storeName(config) };
 }
 
-function writeConfig(config: RunConfig): void {
+function writeConfig(config: Omit<RunConfig, 'dbName'>): void {
   const form = $<HTMLFormElement>('#controls');
-  for (const key of ['model', 'seed', 'epochs', 'learningRate', 'schedule', 'checkpointEvery'] as const) {
+  for (const key of FORM_KEYS) {
     (form.elements.namedItem(key) as HTMLInputElement).value = String(config[key]);
   }
 }
 
+/** `mlp, seed 42, lr 0.01 constant, 5 epochs, checkpoint every 10`: the settings in one line. */
+function describeRun(config: RunConfig): string {
+  return (
+    `${config.model}, seed ${config.seed}, lr ${config.learningRate} ${config.schedule}, ${config.epochs} epochs, ` +
+    `checkpoint every ${config.checkpointEvery}`
+  );
+}
+
 /** URL parameters override the form: `?seed=1&epochs=3&model=cnn&every=5&lr=0.01&schedule=cosine`. */
+const PARAM_FIELDS = {
+  seed: 'seed',
+  epochs: 'epochs',
+  model: 'model',
+  every: 'checkpointEvery',
+  lr: 'learningRate',
+  schedule: 'schedule',
+} as const satisfies Record<string, (typeof FORM_KEYS)[number]>;
+
 function applyParams(): void {
   const form = $<HTMLFormElement>('#controls');
-  const map: Record<string, string> = {
-    seed: 'seed',
-    epochs: 'epochs',
-    model: 'model',
-    every: 'checkpointEvery',
-    lr: 'learningRate',
-    schedule: 'schedule',
-  };
-  for (const [param, field] of Object.entries(map)) {
+  for (const [param, field] of Object.entries(PARAM_FIELDS)) {
     const v = params.get(param);
     if (v !== null) (form.elements.namedItem(field) as HTMLInputElement).value = v;
   }
@@ -83,6 +137,9 @@ const backendParam = params.get('backend') as BackendName | null;
 if (backendParam !== null && !['webgpu', 'webgl', 'cpu'].includes(backendParam)) {
   throw new TypeError(`?backend should be webgpu, webgl or cpu, got '${backendParam}'.`);
 }
+// The form opens on the settings of the last run of this page's stores (so a reload shows them), then the URL's.
+const lastRun = readStoredRun();
+if (lastRun?.config.dbName.startsWith(`${BASE_DB}/`)) writeConfig(lastRun.config);
 applyParams();
 const workerMode = ($<HTMLFormElement>('#controls').elements.namedItem('worker') as HTMLInputElement).checked;
 $('#mode-badge').textContent = workerMode ? 'mode: Web Worker' : 'mode: main thread';
@@ -90,8 +147,8 @@ $('#mode-badge').dataset.mode = workerMode ? 'worker' : 'main';
 
 const charts = new TrainingCharts($('#loss-chart'), $('#val-chart'));
 const series: Record<string, { x: number[]; y: number[] }> = {};
-const listeners = new Set<(event: SessionEvent) => void>();
-const history: SessionEvent[] = [];
+const listeners = new Set<(event: PageEvent) => void>();
+const history: PageEvent[] = [];
 const log = (line: string) => {
   const pre = $('#log');
   pre.textContent += `${line}\n`;
@@ -110,22 +167,49 @@ const drawProgress = throttleToFrame(() => {
     `${rate.toFixed(1)} it/s · ETA ${Number.isFinite(eta) ? `${eta.toFixed(1)} s` : '…'}`;
 });
 
+/** Whether this tab trained the run in the shared record: only that tab writes the record (never a second tab). */
+let ownsRun = false;
+
 function setStatus(status: SessionStatus, message?: string): void {
   demo.status = status;
   const badge = $('#status');
   badge.textContent = message ? `${status}: ${message}` : status;
   badge.dataset.status = status;
-  const busy = status === 'running' || status === 'loading';
+  const busy = BUSY_STATUSES.includes(status);
   $<HTMLButtonElement>('#start').disabled = busy || status === 'paused';
   $<HTMLButtonElement>('#pause').disabled = status !== 'running';
   $<HTMLButtonElement>('#resume').disabled = status !== 'paused';
   $<HTMLButtonElement>('#stop').disabled = !(status === 'running' || status === 'paused');
-  const stored = readStoredRun();
-  if (stored && status !== 'loading') localStorage.setItem(RUN_KEY, JSON.stringify({ ...stored, status }));
+  $<HTMLButtonElement>('#reset').disabled = status === 'resetting';
+  enableRowButtons();
+  if (status === 'running') ownsRun = true; // the session holds the store's Web Lock once it runs
+  if (ownsRun && !['loading', 'resetting', 'locked'].includes(status)) {
+    localStorage.setItem(RUN_KEY, JSON.stringify({ config: demo.config, status } satisfies StoredRun));
+  }
 }
 
-function onEvent(event: SessionEvent): void {
+/** The table's load and delete buttons work only while no run (or reset) is under way. */
+function enableRowButtons(): void {
+  const busy = BUSY_STATUSES.includes(demo.status);
+  for (const button of document.querySelectorAll<HTMLButtonElement>('#checkpoints tbody button')) {
+    button.disabled = busy;
+  }
+}
+
+function onEvent(event: PageEvent): void {
   switch (event.type) {
+    case 'plan': {
+      const { config, resumeFrom, stored } = event;
+      if (resumeFrom === 'latest') log(`continuing the stored run of these settings (${describeRun(config)})`);
+      else if (resumeFrom !== null) log(`loading checkpoint ${resumeFrom} (${describeRun(config)})`);
+      else if (stored && stored.dbName !== config.dbName) {
+        log(
+          `new settings (${describeRun(config)}): a fresh run in its own store. The last run (${describeRun(stored)}) ` +
+            'keeps its checkpoints: start with its settings to continue it.',
+        );
+      } else log(`a fresh run (${describeRun(config)})`);
+      break;
+    }
     case 'backend':
       demo.backend = event.selection;
       $('#backend-badge').textContent = `backend: ${describeBackend(event.selection, event.forced)}`;
@@ -133,7 +217,8 @@ function onEvent(event: SessionEvent): void {
       break;
     case 'status':
       setStatus(event.status, event.message);
-      if (event.status !== 'loading' && event.status !== 'running') {
+      if (event.status === 'locked') log(`locked: ${event.message}`);
+      else if (!['loading', 'running', 'resetting'].includes(event.status)) {
         log(`${event.status} at epoch ${event.epoch}, iteration ${event.iteration}`);
       }
       if (event.status === 'completed' || event.status === 'stopped' || event.status === 'paused') {
@@ -155,7 +240,7 @@ function onEvent(event: SessionEvent): void {
         seconds: event.seconds,
       });
       const m = Object.entries(event.metrics)
-        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .map(([k, v]) => `${METRIC_LABELS[k] ?? k} ${v.toFixed(4)}`)
         .join('  ');
       log(`epoch ${event.epoch}: ${m}  (${event.seconds.toFixed(1)} s)`);
       break;
@@ -187,6 +272,9 @@ function onEvent(event: SessionEvent): void {
       note.hidden = false;
       note.textContent = `resumed from iteration ${event.iteration} (${event.epoch} epochs done, checkpoint ${event.name})`;
       log(note.textContent);
+      if (event.epoch >= demo.config.epochs) {
+        log('this run had already finished: raise the epochs to train on, or reset to start over');
+      }
       break;
     }
     case 'error':
@@ -197,6 +285,13 @@ function onEvent(event: SessionEvent): void {
   if (event.type !== 'iteration' && event.type !== 'chart') history.push(event);
   for (const listener of listeners) listener(event);
 }
+
+/** The epoch log's names: the evaluator's metrics are on the validation split, the running loss on training batches. */
+const METRIC_LABELS: Record<string, string> = {
+  accuracy: 'val_accuracy',
+  loss: 'val_loss',
+  runningLoss: 'running_train_loss',
+};
 
 function drawChart(frame: ChartFrame): void {
   for (const name of frame.changed) {
@@ -237,6 +332,7 @@ function refreshCheckpointsSoon(): void {
 
 async function refreshCheckpoints(): Promise<void> {
   const rows = await listCheckpoints(tableSaver(demo.config.dbName));
+  const busy = BUSY_STATUSES.includes(demo.status);
   const body = $('#checkpoints tbody');
   body.replaceChildren(
     ...rows.map((row) => {
@@ -246,11 +342,17 @@ async function refreshCheckpoints(): Promise<void> {
       tr.innerHTML = `<td>${row.name}</td><td>${row.iteration ?? '?'}</td><td>${row.score ?? ''}</td><td>${size}</td><td></td>`;
       const load = document.createElement('button');
       load.textContent = 'load';
-      load.onclick = () => void startRun(row.name);
+      load.disabled = busy;
+      load.onclick = () => void startRun(tableConfig(), row.name);
       const remove = document.createElement('button');
       remove.textContent = 'delete';
+      remove.disabled = busy;
       remove.onclick = async () => {
-        await driver.deleteCheckpoint(demo.config.dbName, row.name);
+        try {
+          await driver.deleteCheckpoint(demo.config.dbName, row.name);
+        } catch (error) {
+          onEvent({ type: 'error', message: String(error) });
+        }
         await refreshCheckpoints();
       };
       tr.lastElementChild!.append(load, ' ', remove);
@@ -272,7 +374,7 @@ async function listCheckpoints(saver: IndexedDBSaver) {
 function accuracyAt(iteration: number | null): string | null {
   const accuracy = series[SERIES.valAccuracy];
   const epochLength = progress?.epochLength;
-  if (iteration === null || !accuracy || !epochLength) return null;
+  if (iteration === null || !accuracy || !epochLength || chartedStore !== demo.config.dbName) return null;
   let value: number | undefined;
   accuracy.x.forEach((epoch, i) => {
     if (epoch * epochLength <= iteration) value = accuracy.y[i];
@@ -293,11 +395,16 @@ function tableSaver(dbName: string): IndexedDBSaver {
 
 const driver: Driver = workerMode ? new WorkerDriver(onEvent) : new LocalDriver(onEvent);
 
-async function startRun(resumeFrom: string | 'latest' | null, overrides: Partial<RunConfig> = {}): Promise<void> {
-  const stored = readStoredRun();
-  // A run continued from a checkpoint keeps the settings it was started with; only the epoch count may grow.
-  const formConfig = { ...readConfig(), ...overrides };
-  const config = resumeFrom && stored ? { ...stored.config, epochs: formConfig.epochs } : formConfig;
+/** The store whose run the charts show (the score column reads their validation accuracy). */
+let chartedStore: string | null = null;
+
+/**
+ * Starts `config`'s run: fresh (`resumeFrom` null), from its store's latest checkpoint (`'latest'`), or from a named
+ * checkpoint. Does nothing while a run or a reset is under way (the buttons are disabled then).
+ */
+async function startRun(config: RunConfig, resumeFrom: string | 'latest' | null): Promise<void> {
+  if (BUSY_STATUSES.includes(demo.status)) return;
+  const stored = readStoredRun()?.config ?? null;
   if (!resumeFrom) {
     demo.epochs = [];
     demo.resumedFrom = null;
@@ -305,12 +412,36 @@ async function startRun(resumeFrom: string | 'latest' | null, overrides: Partial
   }
   writeConfig(config);
   demo.config = config;
-  localStorage.setItem(RUN_KEY, JSON.stringify({ config, status: 'loading' } satisfies StoredRun));
+  chartedStore = config.dbName;
+  setStatus('loading'); // at once: a second click must not start twice (the worker answers later)
+  onEvent({ type: 'plan', config, resumeFrom, stored });
   await driver.start(config, backendParam, resumeFrom);
 }
 
-async function hasCheckpoints(): Promise<boolean> {
-  return (await tableSaver(demo.config.dbName).list()).length > 0;
+/** The settings of the run the checkpoint table shows: the form's, with its epochs when they share a store. */
+function tableConfig(): RunConfig {
+  const form = readConfig();
+  return form.dbName === demo.config.dbName ? form : demo.config;
+}
+
+async function hasCheckpoints(dbName: string): Promise<boolean> {
+  return (await tableSaver(dbName).list()).length > 0;
+}
+
+/**
+ * Whether another tab holds the store's Web Lock (it trains into it). A page just reloaded waits up to about 2 s
+ * for its previous document to let go of the lock.
+ */
+async function isHeldElsewhere(dbName: string): Promise<boolean> {
+  const locks = navigator.locks as LockManager | undefined;
+  if (!locks) return false;
+  const lockName = tableSaver(dbName).lockName;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const { held = [] } = await locks.query();
+    if (!held.some((lock) => lock.name === lockName)) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
 }
 
 const demo: KindlingDemo = {
@@ -326,15 +457,21 @@ const demo: KindlingDemo = {
   config: readConfig(),
   ready: Promise.resolve(),
   start: async (overrides = {}) => {
-    const resume = !overrides || Object.keys(overrides).length === 0 ? await hasCheckpoints() : false;
-    await startRun(resume ? 'latest' : null, overrides);
+    writeConfig({ ...readConfig(), ...overrides });
+    const config = readConfig();
+    await startRun(config, (await hasCheckpoints(config.dbName)) ? 'latest' : null);
   },
   pause: () => driver.pause(),
   resume: () => driver.resume(),
   stop: () => driver.stop(),
   reset: async () => {
-    await driver.reset(demo.config.dbName);
-    localStorage.removeItem(RUN_KEY);
+    const { dbName } = demo.config;
+    await driver.reset(dbName);
+    if (demo.status !== 'idle') return; // locked by another tab, or failed: nothing was deleted
+    if (readStoredRun()?.config.dbName === dbName) localStorage.removeItem(RUN_KEY);
+    ownsRun = false;
+    chartedStore = null;
+    demo.config = readConfig();
     demo.losses = {};
     demo.epochs = [];
     demo.lastCheckpoint = null;
@@ -359,6 +496,23 @@ $('#pause').onclick = () => demo.pause();
 $('#resume').onclick = () => void demo.resume();
 $('#stop').onclick = () => demo.stop();
 $('#reset').onclick = () => void demo.reset();
+$('#controls').addEventListener('change', (event) => {
+  const field = event.target as HTMLInputElement;
+  if (field.name === 'worker') {
+    // The session lives on the main thread or in a worker from the start: reload in the other mode, same settings.
+    const url = new URL(location.href);
+    const config = readConfig();
+    url.searchParams.set('worker', field.checked ? '1' : '0');
+    for (const [param, key] of Object.entries(PARAM_FIELDS)) url.searchParams.set(param, String(config[key]));
+    location.assign(url);
+    return;
+  }
+  // Between runs, the checkpoint table follows the form: it lists the store of the settings "start" would use.
+  if (!BUSY_STATUSES.includes(demo.status) && demo.status !== 'paused') {
+    demo.config = readConfig();
+    void refreshCheckpoints();
+  }
+});
 
 async function drawDataCell(): Promise<void> {
   const digits = await loadDigits();
@@ -374,17 +528,24 @@ async function drawDataCell(): Promise<void> {
 }
 
 async function boot(): Promise<void> {
-  const stored = readStoredRun(); // before setStatus overwrites its status
-  setStatus('idle');
+  setStatus('idle'); // this tab owns no run yet: the shared record is left as it is
   await Promise.all([drawDataCell(), driver.prepare(backendParam)]);
   if (params.get('fresh') === '1') await demo.reset();
   await refreshCheckpoints();
-  const interrupted = stored && ['running', 'loading', 'paused'].includes(stored.status);
+  const stored = readStoredRun();
+  // The run in the record was cut short (a reload, a closed tab), and the form (the record's settings, then the URL's)
+  // still asks for it.
+  const interrupted =
+    stored && ['running', 'paused'].includes(stored.status) && stored.config.dbName === demo.config.dbName;
   if (params.get('autostart') === '1') {
-    void startRun((await hasCheckpoints()) ? 'latest' : null);
-  } else if (interrupted && params.get('autoresume') !== '0' && (await hasCheckpoints())) {
-    // The page was reloaded (or the tab closed) mid-run: continue from the latest checkpoint.
-    void startRun('latest');
+    void demo.start();
+  } else if (interrupted && params.get('autoresume') !== '0' && (await hasCheckpoints(demo.config.dbName))) {
+    if (await isHeldElsewhere(demo.config.dbName)) {
+      setStatus('locked', 'the checkpoint store is in use by another tab; training goes on there');
+      log('another tab trains this run: close it, then press start here to continue it');
+    } else {
+      void startRun(demo.config, 'latest'); // continue from the latest checkpoint
+    }
   }
 }
 

@@ -1,6 +1,9 @@
 import type { BackendName, BackendSelection, ChartFrame } from 'kindling';
 
-/** The settings of one training run. Saved beside the checkpoints so a reload continues the same run. */
+/**
+ * The settings of one training run. The page keeps the last run's settings in localStorage (`kindling-demo:run`) so
+ * that a reload continues it; its checkpoints live in IndexedDB, in a store named after the settings (see `dbName`).
+ */
 export interface RunConfig {
   seed: number;
   epochs: number;
@@ -10,7 +13,10 @@ export interface RunConfig {
   batchSize: number;
   /** Save a checkpoint every this many iterations (and at the end of each epoch). */
   checkpointEvery: number;
-  /** IndexedDB database that holds the checkpoints. */
+  /**
+   * IndexedDB database that holds the checkpoints. The page derives it from the settings (`storeName` in main.ts), so
+   * each configuration has its own store and "start" resumes only a run with the same settings.
+   */
   dbName: string;
 }
 
@@ -33,7 +39,23 @@ export const SERIES = {
   valLoss: 'valLoss',
 } as const;
 
-export type SessionStatus = 'idle' | 'loading' | 'running' | 'paused' | 'stopped' | 'completed' | 'failed';
+/**
+ * Where a session stands. `resetting`: a reset waits for the run to end, then deletes the checkpoints. `locked`: the
+ * checkpoint store is held by another tab (its Web Lock), so this tab neither trains into it nor deletes from it.
+ */
+export type SessionStatus =
+  | 'idle'
+  | 'loading'
+  | 'running'
+  | 'paused'
+  | 'stopped'
+  | 'completed'
+  | 'failed'
+  | 'resetting'
+  | 'locked';
+
+/** Statuses during which a run (or a reset) is under way: start, load and delete wait for the next status. */
+export const BUSY_STATUSES: readonly SessionStatus[] = ['loading', 'running', 'resetting'];
 
 /** One misclassified validation digit. */
 export interface Mistake {

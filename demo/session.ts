@@ -4,6 +4,7 @@ import {
   type BackendName,
   ChartFeed,
   Checkpoint,
+  CheckpointError,
   CheckpointEvents,
   createSupervisedEvaluator,
   createSupervisedTrainer,
@@ -22,7 +23,7 @@ import {
 } from 'kindling';
 import { type Digits, loadDigits, NUM_PIXELS, splitDigits, take } from './data';
 import { buildModel, lossFn } from './model';
-import { type Mistake, type RunConfig, SERIES, type SessionEvent, type SessionStatus } from './protocol';
+import { BUSY_STATUSES, type Mistake, type RunConfig, SERIES, type SessionEvent, type SessionStatus } from './protocol';
 import { makeLrSchedule } from './schedule';
 
 /** Weight of the previous average in the running loss shown on the chart (each new loss weighs 1 - ALPHA). */
@@ -87,6 +88,8 @@ export class TrainingSession {
   #run: Run | null = null;
   #status: SessionStatus = 'idle';
   #isStopRequested = false;
+  /** The start or resume under way (it never rejects), so that stop, reset and delete can wait for the run to end. */
+  #active: Promise<void> | null = null;
   readonly #feed: ChartFeed;
   /** One saver per database, kept across runs: it holds the store's Web Lock while this session may write to it. */
   readonly #savers = new Map<string, IndexedDBSaver>();
@@ -110,14 +113,21 @@ export class TrainingSession {
 
   /**
    * Starts a run: a fresh one, or one continued from a stored checkpoint (`'latest'` or a name). Resolves when the
-   * run stops for any reason (completed, paused, stopped, failed).
+   * run stops for any reason (completed, paused, stopped, failed, locked). It takes the store's Web Lock first: when
+   * another tab holds it, the status becomes `locked` and nothing is loaded or trained.
    */
-  async start(config: RunConfig, backend: BackendName | null, resumeFrom: string | null): Promise<void> {
-    if (this.#status === 'running' || this.#status === 'loading') {
-      throw new Error(`TrainingSession.start: a run is already ${this.#status}; pause or stop it first.`);
+  start(config: RunConfig, backend: BackendName | null, resumeFrom: string | null): Promise<void> {
+    if (BUSY_STATUSES.includes(this.#status)) {
+      throw new Error(`TrainingSession.start: the session is ${this.#status}; wait for it, or stop the run first.`);
     }
+    this.#isStopRequested = false;
+    return this.#track(this.#start(config, backend, resumeFrom));
+  }
+
+  async #start(config: RunConfig, backend: BackendName | null, resumeFrom: string | null): Promise<void> {
     try {
       this.#setStatus('loading');
+      await this.#saver(config.dbName).acquireLock(); // fail early, before disposing the current run
       await this.ensureBackend(backend);
       this.#digits ??= await loadDigits();
       await yieldToEventLoop();
@@ -155,36 +165,66 @@ export class TrainingSession {
   }
 
   /** Continues a paused run where it stopped. */
-  async resume(): Promise<void> {
-    if (this.#status !== 'paused' || !this.#run) return;
-    try {
-      await this.#go(this.#run);
-    } catch (error) {
-      this.#fail(error);
-    }
+  resume(): Promise<void> {
+    const run = this.#run;
+    if (this.#status !== 'paused' || !run) return Promise.resolve();
+    this.#isStopRequested = false;
+    return this.#track(
+      this.#go(run).catch((error: unknown) => {
+        this.#fail(error);
+      }),
+    );
   }
 
-  /** Ends the run (`engine.terminate()`); checkpoints stay, so start continues from the latest. */
-  stop(): void {
-    if (this.#status === 'running') {
+  /**
+   * Ends the run (`engine.terminate()`) and resolves once it has ended: the step and its handlers (checkpoint,
+   * evaluation) are done. Checkpoints stay, so start continues from the latest. A start still loading ends before
+   * training; a paused run becomes stopped.
+   */
+  async stop(): Promise<void> {
+    if (this.#status === 'running' || this.#status === 'loading') {
       this.#isStopRequested = true;
-      this.#run?.trainer.terminate();
+      if (this.#status === 'running') this.#run?.trainer.terminate();
+      await this.#active;
     } else if (this.#status === 'paused') this.#setStatus('stopped');
   }
 
-  /** Deletes one stored checkpoint (through this session's saver, which holds the store's lock). */
+  /**
+   * Deletes one stored checkpoint, through this session's saver (which holds the store's lock). A run under way is
+   * stopped first, and this waits for it to end: its Checkpoint keeps its own list of what it saved.
+   */
   async deleteCheckpoint(dbName: string, name: string): Promise<void> {
+    await this.stop();
     await this.#saver(dbName).remove(name);
   }
 
-  /** Stops, deletes every stored checkpoint and clears the charts. */
+  /**
+   * Stops the run and waits for it to end, then frees its model and tensors, deletes every checkpoint of the store
+   * and clears the charts. Ends `idle`, or `locked` when another tab holds the store.
+   */
   async reset(dbName: string): Promise<void> {
-    this.stop();
-    const saver = this.#saver(dbName);
-    for (const name of await saver.list()) await saver.remove(name);
+    await this.stop();
+    await this.#active; // a reset that raced a start: never dispose what a step may still use
+    this.#setStatus('resetting');
     this.#dispose();
     this.#feed.clear();
+    try {
+      const saver = this.#saver(dbName);
+      for (const name of await saver.list()) await saver.remove(name);
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
     this.#setStatus('idle');
+  }
+
+  /** Remembers `work` as the run under way until it settles. */
+  #track(work: Promise<void>): Promise<void> {
+    const active = work.finally(() => {
+      if (this.#active === active) this.#active = null;
+    });
+    this.#active = active;
+    return active;
   }
 
   #build(config: RunConfig): Run {
@@ -313,9 +353,12 @@ export class TrainingSession {
       this.#setStatus('completed');
       return;
     }
+    if (this.#isStopRequested) {
+      this.#setStatus('stopped'); // stop() arrived while the run was loading
+      return;
+    }
     run.startedAt = performance.now();
     run.startIteration = trainer.state.iteration;
-    this.#isStopRequested = false;
     this.#setStatus('running');
     try {
       await trainer.run(run.trainLoader, { maxEpochs: config.epochs });
@@ -380,7 +423,12 @@ export class TrainingSession {
     this.#emit({ type: 'status', status, iteration: state?.iteration ?? 0, epoch: state?.epoch ?? 0, message });
   }
 
+  /** Reports a failure; a store held by another tab is not one (status `locked`, no error event). */
   #fail(error: unknown): void {
+    if (error instanceof CheckpointError && error.code === 'LOCKED') {
+      this.#setStatus('locked', 'the checkpoint store is in use by another tab; close it to train here');
+      return;
+    }
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     this.#emit({ type: 'error', message });
     this.#setStatus('failed', message);

@@ -26,7 +26,7 @@ scope.onmessage = async (message: MessageEvent<Message>) => {
         await session.resume();
         break;
       case 'stop':
-        session.stop();
+        await session.stop();
         break;
       case 'reset':
         await session.reset(command.dbName);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run train`: trains the demo notebook's digit classifier in headless Chromium, through kindling, and prints one
-// line per epoch. Checkpoints live in IndexedDB inside a persistent browser profile (.kindling-checkpoints/), so a
-// second run resumes where the first stopped. Options: --backend webgpu|webgl|cpu, --epochs N, --seed N, --fresh,
+// line per epoch. Checkpoints live in IndexedDB inside a persistent browser profile (.kindling-checkpoints/), one store
+// per configuration (as on the page): a second run with the same flags resumes where the first stopped, other
+// --seed/--model/--every (or --epochs with a schedule) start a fresh run beside it. Options: --backend webgpu|webgl|cpu, --epochs N, --seed N, --fresh,
 // --model mlp|cnn, --every N (checkpoint interval in iterations), --worker, --timeout SECONDS, --port N.
 // IndexedDB belongs to an origin, port included: the server always uses the same port (default 5177) so that the
 // next run finds the checkpoints.
@@ -12,8 +13,18 @@ import { parseArgs } from 'node:util';
 import { chromiumArgs, chromiumPath } from './chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const usage = `usage: npm run train -- [--backend webgpu|webgl|cpu] [--epochs N] [--seed N] [--model mlp|cnn]
-                      [--every N] [--worker] [--fresh] [--timeout SECONDS] [--port N]`;
+const usage = `usage: npm run train -- [options]
+  --backend webgpu|webgl|cpu  where to start in the order webgpu, webgl, cpu (default: webgpu, falling back)
+  --epochs N                  epochs to train in all (default 5); more than the stored run trains it further
+  --seed N                    random seed (default 42)
+  --model mlp|cnn             the digit classifier (default mlp)
+  --every N                   checkpoint every N iterations, and at each epoch end (default 10)
+  --fresh                     delete the stored checkpoints of these settings and start over
+  --worker                    train in a Web Worker instead of the page's main thread
+  --timeout SECONDS           give up after this long (default 900)
+  --port N                    dev-server port (default 5177); the checkpoints belong to that origin
+A run with the same --seed, --model and --every resumes from its latest checkpoint; other values start a fresh run
+in a store of their own (the earlier run keeps its checkpoints).`;
 
 function fail(message) {
   console.error(`train: ${message}`);
@@ -60,6 +71,14 @@ if (!['mlp', 'cnn'].includes(args.model)) fail(`--model should be mlp or cnn, go
 const executablePath = chromiumPath;
 if (!existsSync(executablePath))
   fail(`no Chromium at ${executablePath}; install Debian's chromium or set CHROMIUM_PATH.`);
+
+/** `seed 42/mlp/every 10` (and the epochs when a learning-rate schedule spans them): what identifies a run. */
+function settings(config) {
+  const span = config.schedule === 'constant' ? '' : `/${config.epochs} epochs (${config.schedule} lr)`;
+  return `seed ${config.seed}/${config.model}/every ${config.checkpointEvery}${span}`;
+}
+/** The evaluator's metrics are on the validation split; the running loss is over training batches. */
+const METRIC_LABELS = { accuracy: 'val_accuracy', loss: 'val_loss', runningLoss: 'running_train_loss' };
 
 const { createServer } = await import('vite');
 const { chromium } = await import('@playwright/test');
@@ -108,7 +127,19 @@ try {
         const gpu = adapter
           ? ` (${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ')})`
           : '';
-        console.log(`backend: ${backend}${gpu}${fellBackFrom ? `, fell back from ${fellBackFrom}: ${reason}` : ''}`);
+        // `reason` names each backend that failed ('webgpu: ...; webgl: ...'), as describeBackend shows it.
+        console.log(`backend: ${backend}${gpu}${fellBackFrom ? ` — fell back: ${reason ?? fellBackFrom}` : ''}`);
+        break;
+      }
+      case 'plan': {
+        const { config, resumeFrom, stored } = event;
+        if (resumeFrom === 'latest') console.log(`resuming the stored run with ${settings(config)}`);
+        else if (stored && stored.dbName !== config.dbName) {
+          console.log(
+            `stored run has ${settings(stored)}; starting fresh with ${settings(config)} ` +
+              '(pass the stored flags to resume it; its checkpoints are kept)',
+          );
+        } else console.log(`starting a fresh run with ${settings(config)}`);
         break;
       }
       case 'resumed':
@@ -121,7 +152,7 @@ try {
         break;
       case 'epoch': {
         const metrics = Object.entries(event.metrics)
-          .map(([name, value]) => `${name} ${value.toFixed(4)}`)
+          .map(([name, value]) => `${METRIC_LABELS[name] ?? name} ${value.toFixed(4)}`)
           .join('  ');
         console.log(
           `epoch ${event.epoch}/${epochs}  iteration ${event.iteration}  ${metrics}  (${event.seconds.toFixed(1)} s)`,

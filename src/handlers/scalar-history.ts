@@ -48,7 +48,10 @@ interface Entry {
  *   onValues: (iterations, losses) => iterations.forEach((it, i) => feed.push('loss', it, losses[i])),
  *   chunk: 20,
  * }).attach(trainer); // before handlers that rely on it, e.g. a Checkpoint on ITERATION_COMPLETED
- * const charts = { stateDict: async () => { await history.flush(); return feed.stateDict(); }, loadStateDict: (s) => feed.loadStateDict(s) };
+ * const charts = {
+ *   stateDict: async () => { await history.flush(); return feed.stateDict(); },
+ *   loadStateDict: (s: ReturnType<typeof feed.stateDict>) => feed.loadStateDict(s),
+ * };
  * trainer.on(Events.ITERATION_COMPLETED({ every: 100 }), new Checkpoint({ model, optimizer, trainer, charts }, saver));
  */
 export class ScalarHistory {
@@ -65,7 +68,7 @@ export class ScalarHistory {
   readonly #handles = new Map<Engine<any, any>, RemovableEventHandle[]>();
   readonly #startRead = (): void => this.#read();
 
-  /** @param options `{ onValues, outputTransform?, chunk? }`, see {@link ScalarHistoryOptions}. */
+  /** @param options `{ onValues, outputTransform?, chunk?, maxReadsInFlight? }`, see {@link ScalarHistoryOptions}. */
   constructor(options: ScalarHistoryOptions) {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(

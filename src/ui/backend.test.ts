@@ -10,6 +10,9 @@ describe('selectBackend (Node: no WebGPU, no WebGL)', () => {
     expect(selection.adapter).toBeNull();
     expect(selection.fellBackFrom).toBe('webgpu');
     expect(selection.reason).toMatch(/^webgpu: navigator\.gpu is missing.*; webgl: /);
+    // The badge names each backend once: the reason carries the names.
+    expect(describeBackend(selection)).toBe(`cpu — fell back: ${selection.reason}`);
+    expect(describeBackend(selection).match(/webgpu/g)).toHaveLength(1);
   });
 
   it('uses cpu without complaint when asked to', async () => {
@@ -29,8 +32,9 @@ describe('selectBackend (Node: no WebGPU, no WebGL)', () => {
     expect(describeBackend({ backend: 'webgpu', adapter, fellBackFrom: null, reason: null })).toBe(
       'webgpu · google swiftshader',
     );
-    expect(describeBackend({ backend: 'cpu', adapter: null, fellBackFrom: 'webgpu', reason: 'no adapter' })).toBe(
-      'cpu — fell back from webgpu: no adapter',
+    const reason = 'webgpu: navigator.gpu is missing; webgl: no context';
+    expect(describeBackend({ backend: 'cpu', adapter: null, fellBackFrom: 'webgpu', reason })).toBe(
+      'cpu — fell back: webgpu: navigator.gpu is missing; webgl: no context',
     );
   });
 });

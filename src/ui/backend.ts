@@ -34,14 +34,16 @@ const ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'cpu'];
 /**
  * Picks the fastest tfjs backend this browser offers and makes it current: WebGPU when `navigator.gpu` gives an adapter
  * (loading `@tensorflow/tfjs-backend-webgpu` on demand), else WebGL, else CPU. It never throws for a missing backend;
- * it falls back and says why, so a page can show a badge such as "webgl (WebGPU: no adapter)".
+ * it falls back and says why, so a page can show a badge such as
+ * "webgl — fell back: webgpu: navigator.gpu.requestAdapter() found no adapter" (see {@link describeBackend}).
  * Works on the main thread and in module workers.
  *
  * @param options.prefer where to start in the order webgpu → webgl → cpu (default `'webgpu'`).
  * @returns the backend in use, the WebGPU adapter's info, and the first backend that failed with the reasons.
  * @example
  * const { backend, adapter, fellBackFrom, reason } = await selectBackend();
- * badge.textContent = fellBackFrom ? `${backend} (${fellBackFrom} failed: ${reason})` : `${backend} ${adapter?.vendor ?? ''}`;
+ * // `reason` names each backend that failed: 'webgpu: navigator.gpu is missing (...); webgl: ...'
+ * badge.textContent = fellBackFrom ? `${backend} (${reason})` : `${backend} ${adapter?.vendor ?? ''}`;
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendSelection> {
   const prefer = options.prefer ?? 'webgpu';
@@ -89,8 +91,9 @@ function readAdapterInfo(adapter: GPUAdapter): AdapterInfo {
 }
 
 /**
- * A one-line label for a badge: `"webgpu · google swiftshader"`, or `"cpu (forced)"`, or
- * `"webgl — fell back from webgpu: navigator.gpu is missing"`.
+ * A one-line label for a badge: `"webgpu · google swiftshader"`, or `"cpu (forced)"`, or, after a fallback,
+ * the backend then the reasons as {@link selectBackend} gave them (each failed backend names itself):
+ * `"webgl — fell back: webgpu: navigator.gpu is missing (WebGPU not offered by this browser)"`.
  *
  * @param selection what {@link selectBackend} returned.
  * @param forced whether the user asked for this backend (e.g. `?backend=cpu`).
@@ -101,6 +104,6 @@ export function describeBackend(selection: BackendSelection, forced = false): st
   const gpu = adapter ? [adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ') : '';
   let text = gpu ? `${backend} · ${gpu}` : backend;
   if (forced) text += ' (forced)';
-  if (fellBackFrom) text += ` — fell back from ${fellBackFrom}: ${reason}`;
+  if (fellBackFrom) text += ` — fell back: ${reason ?? fellBackFrom}`;
   return text;
 }
