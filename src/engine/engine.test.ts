@@ -1,7 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from './engine';
 import { defineEvents, Events } from './events';
-import { captureLog, countEvents, expectedTrace, lengthless, range, record, type Step } from './trace.test-util';
+import {
+  captureLog,
+  countEvents,
+  EVENT_POINTS,
+  expectedTrace,
+  lengthless,
+  range,
+  record,
+  type Step,
+} from './trace.test-util';
 
 let log: ReturnType<typeof captureLog> | null = null;
 afterEach(() => {
@@ -406,15 +415,7 @@ describe('Engine: terminate()', () => {
   });
 
   // Ignite test_terminate_events_sequence: data range(10), 5 epochs.
-  const cases = [
-    { name: 'STARTED', event: () => Events.STARTED, at: [0, 0] },
-    { name: 'EPOCH_STARTED(once: 2)', event: () => Events.EPOCH_STARTED({ once: 2 }), at: [2, 10] },
-    { name: 'EPOCH_COMPLETED(once: 2)', event: () => Events.EPOCH_COMPLETED({ once: 2 }), at: [2, 20] },
-    { name: 'GET_BATCH_STARTED(once: 12)', event: () => Events.GET_BATCH_STARTED({ once: 12 }), at: [2, 12] },
-    { name: 'GET_BATCH_COMPLETED(once: 12)', event: () => Events.GET_BATCH_COMPLETED({ once: 12 }), at: [2, 12] },
-    { name: 'ITERATION_STARTED(once: 14)', event: () => Events.ITERATION_STARTED({ once: 14 }), at: [2, 14] },
-    { name: 'ITERATION_COMPLETED(once: 14)', event: () => Events.ITERATION_COMPLETED({ once: 14 }), at: [2, 14] },
-  ] as const;
+  const cases = EVENT_POINTS;
 
   for (const skipCompleted of [false, true]) {
     it.each(cases)(`from $name ends the run there (skipCompleted: ${skipCompleted})`, async ({ event, at }) => {

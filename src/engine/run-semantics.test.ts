@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from './engine';
-import { type CallableEvent, Events, type FilteredEvent } from './events';
-import { countEvents, expectedTrace, range, record, type Step } from './trace.test-util';
+import { Events } from './events';
+import { countEvents, EVENT_POINTS, expectedTrace, range, record, type Step } from './trace.test-util';
 
 /** An engine whose process function records the batches it sees. */
 function checkedEngine() {
@@ -15,15 +15,9 @@ function checkedEngine() {
 
 describe('interrupt() and resume', () => {
   // Ignite test_engine_run_interrupt_resume: data range(10), 5 epochs.
-  const cases: Array<{ name: string; event: () => CallableEvent | FilteredEvent; at: [number, number] }> = [
-    { name: 'STARTED', event: () => Events.STARTED, at: [0, 0] },
-    { name: 'EPOCH_STARTED(once: 2)', event: () => Events.EPOCH_STARTED({ once: 2 }), at: [2, 10] },
-    { name: 'EPOCH_COMPLETED(once: 2)', event: () => Events.EPOCH_COMPLETED({ once: 2 }), at: [2, 20] },
-    { name: 'GET_BATCH_STARTED(once: 12)', event: () => Events.GET_BATCH_STARTED({ once: 12 }), at: [2, 12] },
-    { name: 'GET_BATCH_COMPLETED(once: 12)', event: () => Events.GET_BATCH_COMPLETED({ once: 12 }), at: [2, 12] },
-    { name: 'ITERATION_STARTED(once: 14)', event: () => Events.ITERATION_STARTED({ once: 14 }), at: [2, 14] },
-    { name: 'ITERATION_COMPLETED(once: 14)', event: () => Events.ITERATION_COMPLETED({ once: 14 }), at: [2, 14] },
-    { name: 'EPOCH_COMPLETED(once: 5) (last)', event: () => Events.EPOCH_COMPLETED({ once: 5 }), at: [5, 50] },
+  const cases = [
+    ...EVENT_POINTS,
+    { name: 'EPOCH_COMPLETED(once: 5) (last)', event: () => Events.EPOCH_COMPLETED({ once: 5 }), at: [5, 50] as const },
   ];
 
   it.each(cases)('at $name suspends there and resumes with the exact remaining trace', async ({ event, at }) => {

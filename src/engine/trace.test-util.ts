@@ -1,6 +1,6 @@
 // Test support for the engine's test files (not a test itself, not exported from the package).
 import type { Engine } from './engine';
-import { type CallableEvent, Events } from './events';
+import { type CallableEvent, Events, type FilteredEvent } from './events';
 import { type Logger, setLogger } from './logger';
 
 /** One fired event as the tests see it: `[epoch, iteration, eventName]`. */
@@ -89,3 +89,21 @@ export function lengthless<T>(items: readonly T[]): Iterable<T> {
 
 /** `0, 1, ..., n - 1`. */
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * Points inside a run over range(10) for 5 epochs where a flag is set, and the (epoch, iteration) the run is at there
+ * (Ignite's test_terminate_events_sequence and test_engine_run_interrupt_resume use the same points).
+ */
+export const EVENT_POINTS: ReadonlyArray<{
+  name: string;
+  event: () => CallableEvent | FilteredEvent;
+  at: readonly [epoch: number, iteration: number];
+}> = [
+  { name: 'STARTED', event: () => Events.STARTED, at: [0, 0] },
+  { name: 'EPOCH_STARTED(once: 2)', event: () => Events.EPOCH_STARTED({ once: 2 }), at: [2, 10] },
+  { name: 'EPOCH_COMPLETED(once: 2)', event: () => Events.EPOCH_COMPLETED({ once: 2 }), at: [2, 20] },
+  { name: 'GET_BATCH_STARTED(once: 12)', event: () => Events.GET_BATCH_STARTED({ once: 12 }), at: [2, 12] },
+  { name: 'GET_BATCH_COMPLETED(once: 12)', event: () => Events.GET_BATCH_COMPLETED({ once: 12 }), at: [2, 12] },
+  { name: 'ITERATION_STARTED(once: 14)', event: () => Events.ITERATION_STARTED({ once: 14 }), at: [2, 14] },
+  { name: 'ITERATION_COMPLETED(once: 14)', event: () => Events.ITERATION_COMPLETED({ once: 14 }), at: [2, 14] },
+];
