@@ -22,3 +22,4 @@ export {
 } from './events';
 export { consoleLogger, getLogger, type Logger, setLogger, silentLogger } from './logger';
 export { State } from './state';
+export type { Stateful } from './stateful';

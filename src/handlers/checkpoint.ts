@@ -1,5 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { type CallableEvent, defineEvents, Engine, type EventLike, eventName, getLogger } from '../engine';
+import {
+  type CallableEvent,
+  defineEvents,
+  Engine,
+  type EventLike,
+  eventName,
+  getLogger,
+  type Stateful,
+} from '../engine';
 import { CheckpointError, type LatestOptions, type SaveMetadata, type Saver } from '../storage';
 import { assertSafeKeys, UNSAFE_KEYS } from '../storage/encoding';
 import { describeValue } from '../storage/saver';
@@ -14,18 +22,10 @@ import {
   planOptimizerLoad,
 } from './tf-state';
 
+export type { Stateful } from '../engine';
 export type { CheckpointErrorCode, LatestOptions, SaveMetadata, Saver, StoredCheckpoint } from '../storage';
 export { CheckpointError } from '../storage';
 export type { LayersModelState, LoadIssue, OptimizerState, TensorRecord } from './tf-state';
-
-/**
- * An object whose state a checkpoint can hold: `stateDict()` returns plain data (typed arrays allowed), and
- * `loadStateDict()` restores it. Either may be async. The Engine, metrics and stateful handlers are Stateful.
- */
-export interface Stateful {
-  stateDict(): unknown | Promise<unknown>;
-  loadStateDict(stateDict: any): void | Promise<void>;
-}
 
 /** What `toSave` / `toLoad` may hold: Stateful objects, tfjs LayersModels (weights by name) and tfjs Optimizers. */
 export type Checkpointable = Stateful | tf.LayersModel | tf.Optimizer;

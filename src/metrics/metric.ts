@@ -1,4 +1,4 @@
-import { type CallableEvent, type Engine, type EventLike, Events } from '../engine';
+import { type CallableEvent, type Engine, type EventLike, Events, type Stateful } from '../engine';
 import { checkOutputTransform, describeValue } from './inputs';
 
 /**
@@ -97,7 +97,7 @@ interface UsageRecord {
  * }
  * new MaxValue({ outputTransform: (out) => out.loss }).attach(trainer, 'maxLoss');
  */
-export abstract class Metric<In = unknown, Out = number> {
+export abstract class Metric<In = unknown, Out = number> implements Stateful {
   readonly #outputTransform: (output: any) => In;
   readonly #startedHandler: EngineHandler = (engine) => this.started(engine);
   readonly #iterationHandler: EngineHandler = (engine) => this.iterationCompleted(engine);
@@ -127,6 +127,27 @@ export abstract class Metric<In = unknown, Out = number> {
 
   /** The metric's value from the accumulated state; throws {@link NotComputableError} without data. */
   abstract compute(): Out | Promise<Out>;
+
+  /**
+   * The accumulated state as plain data (numbers, arrays, typed arrays), so that a checkpoint taken mid-epoch resumes
+   * with the same value at the epoch's end. Reads device sums back with `await data()`, never synchronously; the
+   * metric's value is unchanged by the call. A metric that keeps state must override this and {@link loadStateDict}.
+   */
+  stateDict(): unknown | Promise<unknown> {
+    throw new Error(
+      `${this.metricName}.stateDict(): this metric does not save its state. Override stateDict() and loadStateDict() to put it in a checkpoint.`,
+    );
+  }
+
+  /**
+   * Restores the state {@link stateDict} returned, checking all of it before changing anything (a bad state dict
+   * throws and leaves the metric as it was).
+   */
+  loadStateDict(_stateDict: unknown): void | Promise<void> {
+    throw new Error(
+      `${this.metricName}.loadStateDict(): this metric does not restore its state. Override stateDict() and loadStateDict() to put it in a checkpoint.`,
+    );
+  }
 
   /**
    * For composite metrics ({@link MetricsLambda}): the metrics this one is computed from. Attaching a composite

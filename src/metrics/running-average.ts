@@ -189,14 +189,14 @@ export class RunningAverage extends Metric<RunningAverageInput, number | number[
    * The running value as plain data. It must have been read back: call after the metric's value was computed
    * (attach the metric before the checkpoint handler), or `await compute()` first.
    */
-  stateDict(): RunningAverageStateDict {
+  override stateDict(): RunningAverageStateDict {
     const entry = this.#state.snapshot().value;
     if (entry === undefined) return { value: null };
     return { value: entry.shape.length === 0 ? entry.values[0] : entry.values };
   }
 
   /** Restores the running value; the next STARTED event (a resumed run) keeps it instead of resetting. */
-  loadStateDict(stateDict: RunningAverageStateDict): void {
+  override loadStateDict(stateDict: RunningAverageStateDict): void {
     const value = (stateDict as Partial<RunningAverageStateDict> | null)?.value;
     const isNumbers = Array.isArray(value) && value.every((v) => typeof v === 'number');
     if (!(value === null || typeof value === 'number' || isNumbers)) {

@@ -1,0 +1,127 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+
+import {
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  checkStateDict,
+  checkString,
+  closestName,
+  describeValue,
+  isPlainObject,
+  isThenable,
+  lengthOf,
+} from './index';
+
+describe('describeValue', () => {
+  it('describes each kind of value briefly', () => {
+    expect(describeValue(undefined)).toBe('undefined');
+    expect(describeValue(null)).toBe('null');
+    expect(describeValue(0)).toBe('0');
+    expect(describeValue(-0)).toBe('-0');
+    expect(describeValue(Number.NaN)).toBe('NaN');
+    expect(describeValue('x')).toBe("'x'");
+    expect(describeValue(2n)).toBe('2n');
+    expect(describeValue(function fit() {})).toBe('a function fit');
+    expect(describeValue(() => 1)).toBe('an anonymous function');
+    expect(describeValue([1, 2])).toBe('[1,2]');
+    expect(describeValue({ every: 0, f: Number.POSITIVE_INFINITY })).toBe('{"every":0,"f":"Infinity"}');
+    expect(describeValue(new Map())).toBe('an instance of Map');
+    expect(describeValue(new Float32Array(3))).toBe('a Float32Array of length 3');
+    expect(describeValue('a'.repeat(200)).length).toBeLessThan(90);
+  });
+
+  it('describes tensors by dtype and shape, and says when they are disposed', () => {
+    const t = tf.zeros([2, 3]);
+    expect(describeValue(t)).toBe('a float32 tensor of shape [2,3]');
+    t.dispose();
+    expect(describeValue(t)).toBe('a disposed float32 tensor of shape [2,3]');
+  });
+
+  it('survives cycles', () => {
+    const a: Record<string, unknown> = { x: 1 };
+    a.self = a;
+    expect(describeValue(a)).toBe('an object with keys {x, self}');
+  });
+});
+
+describe('guards', () => {
+  it('tell plain objects, thenables and lengths', () => {
+    expect(isPlainObject({})).toBe(true);
+    expect(isPlainObject(Object.create(null))).toBe(true);
+    expect(isPlainObject([])).toBe(false);
+    expect(isPlainObject(new Date())).toBe(false);
+    expect(isThenable(Promise.resolve())).toBe(true);
+    expect(isThenable({ ['th' + 'en']: 1 })).toBe(false);
+    expect(lengthOf([1, 2])).toBe(2);
+    expect(lengthOf({ length: Number.POSITIVE_INFINITY })).toBe(null);
+    expect(lengthOf(5)).toBe(null);
+  });
+});
+
+describe('checks', () => {
+  it('integers: type, safety and bounds, with the one message shape', () => {
+    expect(checkInteger('X', 'argument n', 3, { min: 1 })).toBe(3);
+    expect(() => checkInteger('X', 'argument n', 0, { min: 1 })).toThrow(
+      new RangeError('X: argument n should be a positive integer, got 0.'),
+    );
+    expect(() => checkInteger('X', 'argument n', '3', { min: 1 })).toThrow(TypeError);
+    expect(() => checkInteger('X', 'argument n', 2 ** 53, { min: 0 })).toThrow(
+      /non-negative integer, got 9007199254740992/,
+    );
+    expect(() => checkInteger('X', 'argument n', 1.5)).toThrow(RangeError);
+    expect(checkInteger('X', 'argument n', null, { min: 1, nullable: true })).toBe(null);
+    expect(() => checkInteger('X', 'argument n', null, { min: 1 })).toThrow(TypeError);
+    expect(() => checkInteger('X', 'option k', 9, { min: 1, max: 5, fix: 'Use k <= 5.' })).toThrow(
+      'X: option k should be an integer in [1, 5], got 9. Use k <= 5.',
+    );
+  });
+
+  it('numbers: NaN and infinities are rejected', () => {
+    expect(checkNumber('X', 'option alpha', 0.5, { min: 0, max: 1, minExclusive: true })).toBe(0.5);
+    expect(() => checkNumber('X', 'option alpha', Number.NaN)).toThrow(RangeError);
+    expect(() => checkNumber('X', 'option alpha', Number.POSITIVE_INFINITY)).toThrow(/finite number, got Infinity/);
+    expect(() => checkNumber('X', 'option alpha', 0, { min: 0, max: 1, minExclusive: true })).toThrow(
+      'X: option alpha should be a finite number in (0, 1], got 0.',
+    );
+  });
+
+  it('booleans, strings, functions and choices', () => {
+    expect(() => checkBoolean('X', 'option b', 1)).toThrow('X: option b should be a boolean, got 1.');
+    expect(() => checkString('X', 'option s', '')).toThrow(TypeError);
+    expect(checkString('X', 'option s', '', { allowEmpty: true })).toBe('');
+    expect(() => checkFunction('X', 'option f', 1, '(engine) => number')).toThrow(
+      'X: option f should be a function (engine) => number, got 1.',
+    );
+    expect(checkOneOf('X', 'option mode', 'min', ['min', 'max'])).toBe('min');
+    expect(() => checkOneOf('X', 'option mode', 'low', ['min', 'max'])).toThrow(
+      "X: option mode should be one of 'min' or 'max', got 'low'.",
+    );
+  });
+
+  it('options: unknown keys are rejected with the closest known name', () => {
+    expect(checkOptions('selectBackend', undefined, ['prefer'])).toEqual({});
+    expect(() => checkOptions('selectBackend', { preferred: 'cpu' }, ['prefer', 'powerPreference'])).toThrow(
+      "selectBackend: unknown option 'preferred'. Did you mean 'prefer'? Known options: prefer, powerPreference.",
+    );
+    expect(() =>
+      checkOptions('EarlyStopping', { threshold: 1 }, ['minDelta'], { threshold: "Use 'minDelta'." }),
+    ).toThrow("EarlyStopping: unknown option 'threshold'. Use 'minDelta'. Known options: minDelta.");
+    expect(() => checkOptions('X', 5, ['a'])).toThrow(TypeError);
+    expect(() => checkOptions('X', [], ['a'])).toThrow(TypeError);
+    expect(closestName('max_epochs', ['maxEpochs', 'maxIters'])).toBe('maxEpochs');
+    expect(closestName('zzz', ['maxEpochs'])).toBe(null);
+  });
+
+  it('state dicts: shape, unsafe, missing and unknown keys', () => {
+    expect(checkStateDict('S', { a: 1 }, ['a'], ['b'])).toEqual({ a: 1 });
+    expect(() => checkStateDict('S', null, ['a'])).toThrow(TypeError);
+    expect(() => checkStateDict('S', JSON.parse('{"__proto__": {}, "a": 1}'), ['a'])).toThrow(/not allowed/);
+    expect(() => checkStateDict('S', {}, ['a'])).toThrow("S: required state dict entry 'a' is absent");
+    expect(() => checkStateDict('S', { a: 1, c: 2 }, ['a'], ['b'])).toThrow("S: unknown state dict entry 'c'");
+  });
+});
