@@ -26,7 +26,7 @@ export interface R2ScoreStateDict {
  *
  * @example
  * new R2Score().attach(evaluator, 'r2');
- * // by hand: r2.update([tf.tensor1d([0, 0.75, 1.5]), tf.tensor1d([0, 1, 2])]); await r2.compute(); // 0.8125
+ * // by hand: r2.update([tf.tensor1d([0, 0.75, 1.5]), tf.tensor1d([0, 1, 2])]); await r2.compute(); // 0.84375
  */
 export class R2Score extends ResumableMetric<PredictionPair, number> {
   readonly #state = new SumState('R2Score', ['sumOfErrors', 'ySum', 'ySqSum'], ['numExamples']);
