@@ -181,7 +181,7 @@ export class SSIM extends ResumableMetric<PredictionPair, number> {
 /**
  * The SSIM map of NHWC images, the same size as the images (internal; exported for tests). The images are padded by
  * reflection without repeating the edge, and the five local statistics (means, variances, covariance) come from one
- * depthwise filtering pass per axis over the five stacked inputs. Call inside `tf.tidy`.
+ * depthwise filtering pass per axis over the five inputs stacked along the batch axis. Call inside `tf.tidy`.
  */
 export function ssimIndexMap(yPred: tf.Tensor4D, y: tf.Tensor4D, window: SSIMWindow): tf.Tensor4D {
   const p = tf.cast(yPred, 'float32');
@@ -189,7 +189,9 @@ export function ssimIndexMap(yPred: tf.Tensor4D, y: tf.Tensor4D, window: SSIMWin
   const channels = p.shape[3];
   const kh = window.height.length;
   const kw = window.width.length;
-  const stacked = tf.concat([p, t, tf.mul(p, p), tf.mul(t, t), tf.mul(p, t)], 3) as tf.Tensor4D;
+  // The five inputs stacked along the batch axis (slicing them apart again is a contiguous copy, unlike the channel axis).
+  const n = p.shape[0];
+  const stacked = tf.concat([p, t, tf.mul(p, p), tf.mul(t, t), tf.mul(p, t)], 0) as tf.Tensor4D;
   const padH = (kh - 1) / 2;
   const padW = (kw - 1) / 2;
   const padded: tf.Tensor4D = tf.mirrorPad(
@@ -202,10 +204,10 @@ export function ssimIndexMap(yPred: tf.Tensor4D, y: tf.Tensor4D, window: SSIMWin
     ],
     'reflect',
   );
-  const filterH = tf.tile(tf.tensor4d(window.height, [kh, 1, 1, 1]), [1, 1, 5 * channels, 1]) as tf.Tensor4D;
-  const filterW = tf.tile(tf.tensor4d(window.width, [1, kw, 1, 1]), [1, 1, 5 * channels, 1]) as tf.Tensor4D;
+  const filterH = tf.tile(tf.tensor4d(window.height, [kh, 1, 1, 1]), [1, 1, channels, 1]) as tf.Tensor4D;
+  const filterW = tf.tile(tf.tensor4d(window.width, [1, kw, 1, 1]), [1, 1, channels, 1]) as tf.Tensor4D;
   const filtered = tf.depthwiseConv2d(tf.depthwiseConv2d(padded, filterH, 1, 'valid'), filterW, 1, 'valid');
-  const [muP, muT, pp, tt, pt] = tf.split(filtered, 5, 3) as [
+  const [muP, muT, pp, tt, pt] = tf.split(filtered, [n, n, n, n, n], 0) as [
     tf.Tensor4D,
     tf.Tensor4D,
     tf.Tensor4D,
