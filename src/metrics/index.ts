@@ -12,6 +12,21 @@ export {
   mIoU,
 } from './confusion-matrix';
 export { Fbeta, type FbetaOptions } from './fbeta';
+export { Entropy, type EntropyInput, type EntropyStateDict } from './general/entropy';
+export { Frequency, type FrequencyOptions, type FrequencyStateDict } from './general/frequency';
+export {
+  GeometricAverage,
+  type GeometricAverageInput,
+  type GeometricAverageStateDict,
+} from './general/geometric-average';
+export { MetricGroup, type MetricGroupStateDict, type MetricGroupValues } from './general/metric-group';
+export {
+  type NestedNumbers,
+  VariableAccumulation,
+  type VariableAccumulationInput,
+  type VariableAccumulationResult,
+  type VariableAccumulationStateDict,
+} from './general/variable-accumulation';
 export type { PredictionPair } from './inputs';
 export { Loss } from './loss';
 export { MeanAbsoluteError } from './mean-absolute-error';
@@ -28,9 +43,30 @@ export {
   RunningBatchWise,
   RunningEpochWise,
 } from './metric';
+export {
+  Bleu,
+  type BleuMacroStateDict,
+  type BleuMicroStateDict,
+  type BleuOptions,
+  type BleuSmooth,
+  type BleuStateDict,
+} from './nlp/bleu';
+export { Rouge, type RougeOptions, type RougeStateDict, type RougeValues, type RougeVariant } from './nlp/rouge';
+export type { TextPair, Token } from './nlp/tokens';
 export { Precision } from './precision';
 export type { PrecisionRecallAverage, PrecisionRecallOptions } from './precision-recall';
 export { Recall } from './recall';
+export { CosineSimilarity, type CosineSimilarityStateDict } from './regression/cosine-similarity';
+export { JSDivergence, type JSDivergenceStateDict } from './regression/js-divergence';
+export { KLDivergence, type KLDivergenceStateDict } from './regression/kl-divergence';
+export { MaximumAbsoluteError, type MaximumAbsoluteErrorStateDict } from './regression/maximum-absolute-error';
+export {
+  MeanAbsoluteRelativeError,
+  type MeanAbsoluteRelativeErrorStateDict,
+} from './regression/mean-absolute-relative-error';
+export { MedianAbsoluteError, type MedianAbsoluteErrorStateDict } from './regression/median-absolute-error';
+export { PearsonCorrelation, type PearsonCorrelationStateDict } from './regression/pearson-correlation';
+export { R2Score, type R2ScoreStateDict } from './regression/r2-score';
 export { RootMeanSquaredError } from './root-mean-squared-error';
 export {
   RunningAverage,
@@ -39,3 +75,5 @@ export {
   type RunningAverageStateDict,
 } from './running-average';
 export { TopKCategoricalAccuracy } from './top-k-categorical-accuracy';
+export { PSNR, type PSNROptions, type PSNRStateDict } from './vision/psnr';
+export { SSIM, type SSIMOptions, type SSIMStateDict } from './vision/ssim';
