@@ -172,7 +172,7 @@ describe('DiskSaver under injected read failures', () => {
     expect(error).toBeInstanceOf(CheckpointError);
     expect(error!.code).toBe('FAILED');
     expect(error!.message).toBe(
-      `DiskSaver.latest: could not read '${join(dir, 'c_2.ckpt')}': Error: EACCES: injected readFile failure.`,
+      `DiskSaver.latest: could not read '${join(dir, 'c_2.ckpt')}': Error: EACCES: injected readFile failure. Check that this process may read it, or remove it with saver.remove().`,
     );
     expect((await saver.latest())?.data).toEqual({ step: 2 });
     await saver.close();

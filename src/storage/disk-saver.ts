@@ -521,7 +521,10 @@ export class DiskSaver implements Saver {
         cause: error,
       });
     }
-    return new CheckpointError(`${where}: could not read '${join(this.dirname, filename)}': ${String(error)}.`, {
+    const fix = ['EACCES', 'EPERM'].includes(errorCode(error) ?? '')
+      ? ' Check that this process may read it, or remove it with saver.remove().'
+      : ' Nothing was loaded; try again, or remove it with saver.remove().';
+    return new CheckpointError(`${where}: could not read '${join(this.dirname, filename)}': ${String(error)}.${fix}`, {
       cause: error,
     });
   }
