@@ -35,7 +35,7 @@ export default defineConfig({
       formats: ['es'],
     },
     rollupOptions: {
-      external: [/^@tensorflow\//, 'idb-keyval', 'seedrandom', /^node:/],
+      external: [/^@tensorflow\//, /^crc-32(\/|$)/, 'idb-keyval', 'seedrandom', /^node:/],
     },
   },
 });

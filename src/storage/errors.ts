@@ -4,9 +4,9 @@ export type CheckpointErrorCode =
   | 'NOT_FOUND'
   /** A stored checkpoint is damaged (missing or malformed records); other checkpoints are unaffected. */
   | 'CORRUPT'
-  /** The browser refused the write for lack of space; older checkpoints are intact. */
+  /** The browser refused the write for lack of space, or the disk is full (DiskSaver); older checkpoints are intact. */
   | 'QUOTA_EXCEEDED'
-  /** Another tab or window holds the store's write lock. */
+  /** Another tab or window holds the store's write lock, or another process the directory's lock file (DiskSaver). */
   | 'LOCKED'
   /** Loaded data does not fit the object it is loaded into (missing key, shape, dtype or kind mismatch). */
   | 'MISMATCH'
