@@ -1,9 +1,21 @@
+export {
+  BasicTimeProfiler,
+  type BasicTimeProfilerResults,
+  type ProfiledEvent,
+  type ProfilerOptions,
+  type TimeStats,
+} from './basic-time-profiler';
 export * from './checkpoint';
 export {
   EarlyStopping,
   type EarlyStoppingOptions,
   type EarlyStoppingStateDict,
 } from './early-stopping';
+export {
+  HandlersTimeProfiler,
+  type HandlersTimeProfilerResults,
+  type HandlerTimeStats,
+} from './handlers-time-profiler';
 export {
   ConcatScheduler,
   type ConcatSchedulerOptions,
@@ -40,4 +52,5 @@ export {
 } from './progress-format';
 export { ScalarHistory, type ScalarHistoryOptions } from './scalar-history';
 export { TerminateOnNan, type TerminateOnNanOptions } from './terminate-on-nan';
+export { TimeLimit, type TimeLimitOptions } from './time-limit';
 export { Timer, type TimerEvents, type TimerOptions } from './timer';
