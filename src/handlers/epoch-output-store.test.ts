@@ -59,7 +59,7 @@ describe('EpochOutputStore', () => {
     const engine = new Engine((_e, i: number) => ({ loss: i / 2, logits: tf.tensor1d([i, -i]), label: `b${i}` }));
     const store = new EpochOutputStore();
     store.attach(engine);
-    engine.on(Events.ITERATION_COMPLETED, (e) => tf.dispose(e.state.output.logits)); // the engine's own output
+    engine.on(Events.ITERATION_COMPLETED, (e) => tf.dispose(e.state.output!.logits)); // the engine's own output
     const before = tf.memory().numTensors;
     await engine.run([1, 2], { maxEpochs: 1 });
     const sd = structuredClone(await store.stateDict());

@@ -121,7 +121,8 @@ export class EpochOutputStore implements Stateful {
           );
         }
         const data = (await value.data()) as StoredTensor['data'];
-        return { kind: 'tfjs-tensor', shape: [...value.shape], dtype: value.dtype, data } satisfies StoredTensor;
+        const dtype = value.dtype as StoredTensor['dtype'];
+        return { kind: 'tfjs-tensor', shape: [...value.shape], dtype, data } satisfies StoredTensor;
       }
       if (Array.isArray(value)) return Promise.all(value.map((item, i) => encode(item, `${path}[${i}]`)));
       if (isPlainObject(value)) {

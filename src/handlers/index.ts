@@ -11,11 +11,25 @@ export {
   type EarlyStoppingOptions,
   type EarlyStoppingStateDict,
 } from './early-stopping';
+export { EMAHandler, type EMAHandlerOptions, type EMAHandlerStateDict } from './ema-handler';
+export {
+  EpochOutputStore,
+  type EpochOutputStoreOptions,
+  type EpochOutputStoreStateDict,
+  type StoredTensor,
+} from './epoch-output-store';
 export {
   HandlersTimeProfiler,
   type HandlersTimeProfilerResults,
   type HandlerTimeStats,
 } from './handlers-time-profiler';
+export {
+  FastaiLRFinder,
+  type FastaiLRFinderOptions,
+  type LRFinderHandle,
+  type LRFinderResults,
+  type LRFinderSavable,
+} from './lr-finder';
 export {
   ConcatScheduler,
   type ConcatSchedulerOptions,
