@@ -102,7 +102,7 @@ export abstract class BaseLogger {
     }
     const events =
       eventName instanceof EventList ? [...eventName] : Array.isArray(eventName) ? [...eventName] : [eventName];
-    const handles = events.map((event) => engine.addEventHandler(event, handler, this, eventName_(event)));
+    const handles = events.map((event) => engine.addEventHandler(event, handler, this, nameOf(event)));
     if (typeof handler === 'object') this.#handlers.add(handler);
     const remove = () => {
       for (const handle of handles) handle.remove();
@@ -301,7 +301,7 @@ export abstract class BaseLogger {
 }
 
 /** The name a handler is told for an event (its filter left out). */
-const eventName_ = (event: unknown): string => {
+const nameOf = (event: unknown): string => {
   if (typeof event !== 'string' && typeof (event as { name?: unknown })?.name !== 'string') {
     failType('BaseLogger.attach', 'argument eventName', 'an event, an event list or an array of events', event);
   }

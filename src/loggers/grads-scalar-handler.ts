@@ -20,7 +20,8 @@ const WHERE = 'GradsScalarHandler';
  * Logs one number per gradient of the last training step, `reduction(gradient)` (the L2 norm by default), tagged
  * `[${tag}/]grads_${reductionName}/${weightName}` at the engine's counter for the event: PyTorch Ignite's
  * `GradsScalarHandler`. It asks the model's supervised trainer for its gradients ({@link watchGradients}) from its
- * creation until the logger closes; log on an event after a step, e.g. `ITERATION_COMPLETED`.
+ * creation until the logger closes (or {@link close} is called); log on an event after a step, e.g.
+ * `ITERATION_COMPLETED`.
  *
  * @example
  * logger.attach(trainer, new GradsScalarHandler(model), Events.ITERATION_COMPLETED({ every: 100 }));

@@ -50,7 +50,8 @@ function uniqueSuffix(): string {
  * The file `events.out.tfevents.<seconds>.<host>.<id>` holds TFRecords (length, masked CRC32C of the length, data,
  * masked CRC32C of the data) of `Event` protocol buffers: first the file version, then one event per logging call,
  * with a `Summary` of scalars (`simple_value`) or histograms (`HistogramProto`, TensorFlow's default buckets). Events
- * are buffered and written every `flushSecs`, every `maxQueue` events, and on `flush()` / `close()`.
+ * are buffered and written once `maxQueue` wait or `flushSecs` have passed since the last write (checked at each
+ * event; there is no timer), and on `flush()` / `close()`.
  *
  * In Node the file goes in `logDir` on disk. In the page it goes in the Origin Private File System (IndexedDB where
  * there is none); {@link toBlob} / {@link createObjectURL} give it back for download, to drop into a TensorBoard log
