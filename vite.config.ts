@@ -23,7 +23,15 @@ export default defineConfig({
   // and triggers a re-optimisation and a full reload mid-test.
   optimizeDeps: {
     entries: ['index.html', 'demo/**/*.html', 'e2e/pages/*.html'],
-    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', 'seedrandom', 'idb-keyval', 'uplot'],
+    include: [
+      '@tensorflow/tfjs',
+      '@tensorflow/tfjs-backend-webgpu',
+      'seedrandom',
+      'idb-keyval',
+      'uplot',
+      '@bufbuild/protobuf/wire',
+      'crc-32/crc32c.js',
+    ],
   },
   build: {
     target: 'es2022',
@@ -35,7 +43,7 @@ export default defineConfig({
       formats: ['es'],
     },
     rollupOptions: {
-      external: [/^@tensorflow\//, /^crc-32(\/|$)/, 'idb-keyval', 'seedrandom', /^node:/],
+      external: [/^@tensorflow\//, /^@bufbuild\/protobuf/, /^crc-32(\/|$)/, 'idb-keyval', 'seedrandom', /^node:/],
     },
   },
 });

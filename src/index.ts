@@ -2,6 +2,7 @@
 export * from './data';
 export * from './engine';
 export * from './handlers';
+export * from './loggers';
 export * from './metrics';
 export * from './storage';
 export * from './supervised';

@@ -28,6 +28,12 @@ export interface RemovableEventHandle {
   [Symbol.dispose](): void;
 }
 
+/**
+ * Observes handler calls (profilers use it): called around every handler call with the event's name and the handler
+ * as registered; it must call `call()` exactly once and return what `call()` returned (a promise for async handlers).
+ */
+export type HandlerCallObserver = (event: string, handler: Handler, call: () => unknown) => unknown;
+
 /** Options of {@link Engine.run}. Give `maxEpochs` or `maxIters`, not both. */
 export interface RunOptions {
   maxEpochs?: number | null;
@@ -97,6 +103,8 @@ export class Engine<Batch = unknown, Output = unknown> {
   readonly #handlers = new Map<string, readonly Registration[]>();
   readonly #allowedEvents = new Set<string>();
   readonly #eventToAttr = new Map<string, string>(Object.entries(defaultEventToAttr));
+  /** Handler-call observers ({@link observeHandlerCalls}); empty unless a profiler asked, and then only checked. */
+  #observers: readonly HandlerCallObserver[] = [];
   /** The `run()` call waiting for the loop to finish or suspend. */
   #waiter: { resolve: (state: State<Batch, Output>) => void; reject: (error: unknown) => void } | null = null;
   /** Set while the run is suspended by an interrupt: calling it resumes the loop where it stopped. */
@@ -241,6 +249,35 @@ export class Engine<Batch = unknown, Output = unknown> {
   hasEventHandler(handler: Handler<this>, event?: EventLike): boolean {
     const lists = event === undefined ? [...this.#handlers.values()] : [this.#handlers.get(eventName(event)) ?? []];
     return lists.some((list) => list.some((registration) => registration.handler === handler));
+  }
+
+  /**
+   * Adds an observer called around every handler call of this engine (opt-in, for profilers); while none is added the
+   * engine only checks an empty list. Observers added later wrap those added earlier. Returns a handle that removes it.
+   *
+   * @example
+   * using observing = engine.observeHandlerCalls((event, handler, call) => {
+   *   const start = performance.now();
+   *   const result = call();
+   *   console.log(event, performance.now() - start);
+   *   return result;
+   * });
+   */
+  observeHandlerCalls(observer: HandlerCallObserver): RemovableEventHandle {
+    if (typeof observer !== 'function') {
+      throw new TypeError(
+        `Engine.observeHandlerCalls: argument observer should be a function (event, handler, call) => call(), got ${formatValue(observer)}.`,
+      );
+    }
+    this.#observers = [...this.#observers, observer];
+    let isRemoved = false;
+    const remove = () => {
+      if (isRemoved) return;
+      isRemoved = true;
+      const index = this.#observers.indexOf(observer);
+      this.#observers = this.#observers.filter((_o, i) => i !== index);
+    };
+    return { remove, [Symbol.dispose]: remove };
   }
 
   /**
@@ -635,7 +672,10 @@ export class Engine<Batch = unknown, Output = unknown> {
     for (let i = 0; i < list.length; i++) {
       const registration = list[i]!;
       if (registration.filter !== null && !registration.filter(this, this.#eventValue(name))) continue;
-      const result = registration.invoke(this, eventArg);
+      const result =
+        this.#observers.length === 0
+          ? registration.invoke(this, eventArg)
+          : this.#observed(name, registration, eventArg);
       if (isThenable(result)) return this.#fireRest(name, list, i + 1, result, eventArg);
     }
   }
@@ -651,9 +691,22 @@ export class Engine<Batch = unknown, Output = unknown> {
     for (let i = from; i < list.length; i++) {
       const registration = list[i]!;
       if (registration.filter !== null && !registration.filter(this, this.#eventValue(name))) continue;
-      const result = registration.invoke(this, eventArg);
+      const result =
+        this.#observers.length === 0
+          ? registration.invoke(this, eventArg)
+          : this.#observed(name, registration, eventArg);
       if (isThenable(result)) await result;
     }
+  }
+
+  /** Calls a handler through the observers (the last added outermost). */
+  #observed(name: string, registration: Registration, eventArg: unknown): unknown {
+    let call = () => registration.invoke(this, eventArg);
+    for (const observer of this.#observers) {
+      const inner = call;
+      call = () => observer(name, registration.handler, inner);
+    }
+    return call();
   }
 
   get #isFlagged(): boolean {

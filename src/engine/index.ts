@@ -2,6 +2,7 @@ export {
   Engine,
   type EventSpec,
   type Handler,
+  type HandlerCallObserver,
   type ProcessFunction,
   type RemovableEventHandle,
   type RunData,

@@ -1,9 +1,35 @@
+export {
+  BasicTimeProfiler,
+  type BasicTimeProfilerResults,
+  type ProfiledEvent,
+  type ProfilerOptions,
+  type TimeStats,
+} from './basic-time-profiler';
 export * from './checkpoint';
 export {
   EarlyStopping,
   type EarlyStoppingOptions,
   type EarlyStoppingStateDict,
 } from './early-stopping';
+export { EMAHandler, type EMAHandlerOptions, type EMAHandlerStateDict } from './ema-handler';
+export {
+  EpochOutputStore,
+  type EpochOutputStoreOptions,
+  type EpochOutputStoreStateDict,
+  type StoredTensor,
+} from './epoch-output-store';
+export {
+  HandlersTimeProfiler,
+  type HandlersTimeProfilerResults,
+  type HandlerTimeStats,
+} from './handlers-time-profiler';
+export {
+  FastaiLRFinder,
+  type FastaiLRFinderOptions,
+  type LRFinderHandle,
+  type LRFinderResults,
+  type LRFinderSavable,
+} from './lr-finder';
 export {
   ConcatScheduler,
   type ConcatSchedulerOptions,
@@ -40,4 +66,5 @@ export {
 } from './progress-format';
 export { ScalarHistory, type ScalarHistoryOptions } from './scalar-history';
 export { TerminateOnNan, type TerminateOnNanOptions } from './terminate-on-nan';
+export { TimeLimit, type TimeLimitOptions } from './time-limit';
 export { Timer, type TimerEvents, type TimerOptions } from './timer';

@@ -5,6 +5,7 @@ export {
   type SupervisedModel,
 } from './common';
 export { type AttachableMetric, createSupervisedEvaluator, type SupervisedEvaluatorOptions } from './evaluator';
+export { type GradientWatch, watchGradients } from './gradients';
 export {
   createSupervisedTbpttTrainer,
   type RecurrentModelFn,

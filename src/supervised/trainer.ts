@@ -19,6 +19,7 @@ import {
   type SupervisedModel,
   trainableVariables,
 } from './common';
+import { gradientSlotOf } from './gradients';
 
 /** Computes a scalar loss from predictions and targets, e.g. `(yPred, y) => tf.losses.softmaxCrossEntropy(y, yPred)`. */
 export type LossFn<YPred = any, Y = any> = (yPred: YPred, y: Y) => tf.Scalar;
@@ -108,7 +109,10 @@ export function createSupervisedTrainer<Batch = any, Output = tf.Scalar>(
   }
 
   const accumulator = new GradientAccumulator(optimizer, gradientAccumulationSteps);
-  const keeper = new OutputKeeper(() => accumulator.reset());
+  const keeper = new OutputKeeper(() => {
+    accumulator.reset();
+    gradientSlotOf(model)?.release();
+  });
 
   const step = (engine: Engine<Batch, unknown>, batch: Batch): Output => {
     keeper.release(engine);
@@ -126,12 +130,16 @@ export function createSupervisedTrainer<Batch = any, Output = tf.Scalar>(
         return total;
       });
       let loss: tf.Scalar;
-      if (gradientAccumulationSteps === 1) {
+      // Gradients are kept for loggers only while watchGradients(model) asks for them.
+      const watched = gradientSlotOf(model);
+      if (gradientAccumulationSteps === 1 && watched === null) {
         loss = optimizer.minimize(lossOf, true, trainableVariables(model)) as tf.Scalar;
       } else {
         const { value, grads } = optimizer.computeGradients(lossOf, trainableVariables(model));
         loss = value;
-        accumulator.add(grads, engine.state.iteration);
+        watched?.publish(grads, model);
+        if (gradientAccumulationSteps === 1) optimizer.applyGradients(grads);
+        else accumulator.add(grads, engine.state.iteration);
       }
       let result: Output | undefined;
       try {
