@@ -12,8 +12,8 @@
  * Run: `npm run bench:train` (options: `--epochs N`, `--rounds N`, `--batch N`, `--hidden N`, `--backend cpu`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ProgressBar } from '../src/browser';
 import { Events } from '../src/engine';
-import { ProgressBar } from '../src/handlers';
 import { Accuracy, Loss, RunningAverage } from '../src/metrics';
 import { createSupervisedTrainer } from '../src/supervised';
 import { loadDigits } from '../src/test-utils/digits';

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Engine, type EventLike, Events, eventName, FilteredEvent } from '../engine';
-import { DomProgressSink } from './progress-dom';
 import { formatNumber, formatProgressLine, type ProgressInfo, type ProgressSink } from './progress-format';
 import { describeValue, isPlainObject } from './utils';
 
@@ -11,18 +10,15 @@ export interface WritableLike {
   columns?: number;
 }
 
-/** Options of {@link ProgressBar}. Give at most one of `stream`, `element`/`container`, `sink`. */
+/**
+ * Options of the {@link ProgressBar} handler. Give one of `sink` and `stream`. (The package's `ProgressBar`, in
+ * `src/browser/`, adds the page's `element`/`container` and picks a default display.)
+ */
 export interface ProgressBarOptions {
-  /** Terminal stream to draw one updating line on (`\r`); default `process.stderr` in Node. */
-  stream?: WritableLike;
-  /** An existing `<progress>` element to update (browser). */
-  element?: HTMLProgressElement;
-  /** With `element`: where the text (counts, rate, ETA, metrics) goes; default a `<span>` added after it. */
-  textElement?: HTMLElement;
-  /** A parent element to append a `<progress>` and a text `<span>` to (browser; default `document.body`). */
-  container?: HTMLElement;
-  /** A custom display. */
+  /** Where the bar is drawn: a terminal stream's sink, the page's sink, or your own. */
   sink?: ProgressSink;
+  /** Shorthand for `sink: new StreamProgressSink(stream, barWidth)`: one updating line (`\r`) on a terminal. */
+  stream?: WritableLike;
   /** Replaces the default description (`'Epoch'`/`'Iteration'`). */
   desc?: string;
   /** Keep the finished bar visible after its closing event (default false: the terminal line is cleared). */
@@ -68,13 +64,13 @@ interface OpenBar {
 }
 
 /**
- * Shows training progress: in Node one updating terminal line (on `process.stderr` by default), in the browser a
- * `<progress>` element with a text line. It shows the epoch, the iteration out of the epoch length, the rate, the ETA,
- * and chosen metrics or output values. Redraws are throttled (`minInterval`, 100 ms by default) and only read back
+ * Shows training progress on a {@link ProgressSink}: a terminal line ({@link StreamProgressSink}), the page's
+ * `<progress>` element (`DomProgressSink`, in `src/browser/`) or your own display. It shows the epoch, the iteration
+ * out of the epoch length, the rate, the ETA, and chosen metrics or output values. Redraws are throttled (`minInterval`, 100 ms by default) and only read back
  * a scalar tensor output when it is time to redraw.
  *
  * @example
- * new ProgressBar().attach(trainer, { outputTransform: (loss) => ({ loss }), metricNames: ['accuracy'] });
+ * new ProgressBar({ stream: process.stderr }).attach(trainer, { outputTransform: (loss) => ({ loss }), metricNames: ['accuracy'] });
  * // Epoch [2/5]: [64/128]  50%|██████████          , loss=0.123, accuracy=0.91 [00:06<00:06, 9.87it/s]
  */
 export class ProgressBar {
@@ -338,10 +334,9 @@ export class StreamProgressSink implements ProgressSink {
 }
 
 function chooseSink(options: ProgressBarOptions, barWidth: number): ProgressSink {
-  const { stream, element, textElement, container, sink } = options;
-  const given = [stream, element ?? container, sink].filter((x) => x !== undefined).length;
-  if (given > 1 || (element !== undefined && container !== undefined)) {
-    throw new TypeError('ProgressBar: give at most one of the options stream, element, container and sink.');
+  const { stream, sink } = options;
+  if (sink !== undefined && stream !== undefined) {
+    throw new TypeError('ProgressBar: give at most one of the options stream and sink.');
   }
   if (sink !== undefined) {
     if (
@@ -357,10 +352,7 @@ function chooseSink(options: ProgressBarOptions, barWidth: number): ProgressSink
     return sink;
   }
   if (stream !== undefined) return new StreamProgressSink(stream, barWidth);
-  if (element !== undefined) return new DomProgressSink({ element, textElement });
-  if (container !== undefined) return new DomProgressSink({ container });
-  const stderr = (globalThis as { process?: { stderr?: WritableLike } }).process?.stderr;
-  if (stderr && typeof stderr.write === 'function') return new StreamProgressSink(stderr, barWidth);
-  if (typeof document !== 'undefined' && document.body) return new DomProgressSink({ container: document.body });
-  throw new TypeError('ProgressBar: no place to draw; pass one of the options stream, element, container or sink.');
+  throw new TypeError(
+    "ProgressBar: no place to draw; pass option sink (a ProgressSink) or stream (e.g. process.stderr), or use kindling's ProgressBar, which also draws in the page.",
+  );
 }
