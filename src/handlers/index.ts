@@ -5,6 +5,7 @@ export {
   type EarlyStoppingStateDict,
 } from './early-stopping';
 export {
+  BaseParamScheduler,
   ConcatScheduler,
   type ConcatSchedulerOptions,
   CosineAnnealingScheduler,
