@@ -1,3 +1,5 @@
+import { checkNumber, checkOptions } from '../internal';
+
 interface SchedulerWithYield {
   yield(): Promise<void>;
 }
@@ -54,11 +56,11 @@ export class EventLoopYielder {
 
   /** @param options.budgetMs milliseconds of work allowed between yields (default 8). */
   constructor(options: EventLoopYielderOptions = {}) {
-    const budgetMs = options.budgetMs ?? 8;
-    if (!Number.isFinite(budgetMs) || budgetMs < 0) {
-      throw new RangeError(`EventLoopYielder: argument budgetMs should be a number >= 0, got ${budgetMs}.`);
-    }
-    this.#budgetMs = budgetMs;
+    const { budgetMs = 8 } = checkOptions('EventLoopYielder', options, ['budgetMs']);
+    this.#budgetMs = checkNumber('EventLoopYielder', 'option budgetMs', budgetMs, {
+      min: 0,
+      expected: 'a number >= 0',
+    });
   }
 
   /** Yields when the budget is spent; otherwise returns at once. */

@@ -8,9 +8,21 @@ import {
   getLogger,
   type Stateful,
 } from '../engine';
+import {
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkOptions,
+  checkPlainObject,
+  checkString,
+  describeValue,
+  failType,
+  findUnsafeKey,
+  isPlainObject,
+  UNSAFE_KEYS,
+  unsafeKeyMessage,
+} from '../internal';
 import { CheckpointError, type LatestOptions, type SaveMetadata, type Saver } from '../storage';
-import { assertSafeKeys, UNSAFE_KEYS } from '../storage/encoding';
-import { describeValue } from '../storage/saver';
 import {
   checkOptimizerSaveable,
   type LoadIssue,
@@ -102,8 +114,77 @@ const kindOf = (value: unknown, method: 'stateDict' | 'loadStateDict'): Kind | n
   return null;
 };
 
-const isPlainRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const OPTION_NAMES = [
+  'filenamePrefix',
+  'scoreFunction',
+  'scoreName',
+  'nSaved',
+  'globalStepTransform',
+  'filenamePattern',
+  'includeSelf',
+  'greaterOrEqual',
+] as const;
+
+const isSaver = (value: unknown): value is Saver =>
+  isPlainOrInstance(value) && ['save', 'load', 'remove', 'list'].every((m) => typeof value[m] === 'function');
+
+const isPlainOrInstance = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object';
+
+/**
+ * Checks `toSave` (method `stateDict`) or `toLoad` (method `loadStateDict`): a non-empty object of named objects,
+ * each Stateful, a tf.LayersModel or a tf.Optimizer; returns each key's kind.
+ */
+function kindsOf(where: string, objects: unknown, method: 'stateDict' | 'loadStateDict'): Map<string, Kind> {
+  const subject = method === 'stateDict' ? 'toSave' : 'toLoad';
+  const record = checkPlainObject(where, `argument ${subject}`, objects, 'an object of named objects');
+  const keys = Object.keys(record);
+  if (keys.length === 0) {
+    throw new TypeError(
+      `${where}: argument ${subject} is empty; pass the objects to ${method === 'stateDict' ? 'save' : 'load'}, e.g. { model, optimizer, trainer }.`,
+    );
+  }
+  const kinds = new Map<string, Kind>();
+  for (const key of keys) {
+    if (UNSAFE_KEYS.has(key)) throw new TypeError(`${where}: ${subject} may not use the key '${key}'; rename it.`);
+    const kind = kindOf(record[key], method);
+    if (kind === null) {
+      const fix =
+        method === 'stateDict'
+          ? 'should have a stateDict() method or be a tf.LayersModel or tf.Optimizer'
+          : 'cannot be loaded: it should have a loadStateDict(stateDict) method or be a tf.LayersModel or tf.Optimizer';
+      throw new TypeError(`${where}: ${subject}.${key} ${fix}, got ${describeValue(record[key])}.`);
+    }
+    if (kind === 'optimizer' && method === 'stateDict') checkOptimizerSaveable(record[key] as tf.Optimizer, key);
+    kinds.set(key, kind);
+  }
+  return kinds;
+}
+
+/** Checks a filename pattern against what the Checkpoint can fill in: a score, a score name, a global step. */
+function checkFilenamePattern(
+  pattern: string,
+  checkpoint: { scoreFunction: unknown; scoreName: unknown; globalStepTransform: unknown },
+): string {
+  const used = new Set(parsePattern(pattern).flatMap((part) => (typeof part === 'string' ? [] : [part.key])));
+  const hasScore = checkpoint.scoreFunction !== null;
+  if (used.has('score') && !hasScore) {
+    throw new RangeError(
+      `Checkpoint: option filenamePattern uses {score} but there is no score; pass scoreFunction or scoreName.`,
+    );
+  }
+  if (used.has('score_name') && checkpoint.scoreName === null) {
+    throw new RangeError(
+      `Checkpoint: option filenamePattern uses {score_name} but scoreName is not set; pass scoreName.`,
+    );
+  }
+  if (used.has('global_step') && hasScore && checkpoint.globalStepTransform === null) {
+    throw new RangeError(
+      'Checkpoint: option filenamePattern uses {global_step} but checkpoints ranked by score have no global step; pass globalStepTransform, e.g. globalStepFromEngine(trainer).',
+    );
+  }
+  return pattern;
+}
 
 /** Splits a filename pattern into literal text and placeholders; throws a RangeError for unknown or broken ones. */
 function parsePattern(pattern: string): (string | { key: Placeholder })[] {
@@ -214,124 +295,52 @@ export class Checkpoint implements Stateful {
   #queue: Promise<void> = Promise.resolve();
 
   constructor(toSave: Record<string, Checkpointable>, saver: Saver, options: CheckpointOptions = {}) {
-    if (!isPlainRecord(toSave)) {
-      throw new TypeError(
-        `Checkpoint: argument toSave should be an object of named objects, got ${describeValue(toSave)}.`,
+    const where = 'Checkpoint';
+    this.#kinds = kindsOf(where, toSave, 'stateDict');
+    if (!isSaver(saver)) {
+      failType(
+        where,
+        'argument saver',
+        'a Saver with save, load, remove and list methods (e.g. new IndexedDBSaver())',
+        saver,
       );
     }
-    const keys = Object.keys(toSave);
-    if (keys.length === 0) {
-      throw new TypeError(
-        'Checkpoint: argument toSave is empty; pass the objects to save, e.g. { model, optimizer, trainer }.',
-      );
-    }
-    const kinds = new Map<string, Kind>();
-    for (const key of keys) {
-      if (UNSAFE_KEYS.has(key)) throw new TypeError(`Checkpoint: toSave may not use the key '${key}'; rename it.`);
-      const kind = kindOf(toSave[key], 'stateDict');
-      if (kind === null) {
-        throw new TypeError(
-          `Checkpoint: toSave.${key} should have a stateDict() method or be a tf.LayersModel or tf.Optimizer, got ${describeValue(toSave[key])}.`,
-        );
-      }
-      if (kind === 'optimizer') checkOptimizerSaveable(toSave[key] as tf.Optimizer, key);
-      kinds.set(key, kind);
-    }
-    if (
-      saver === null ||
-      typeof saver !== 'object' ||
-      !['save', 'load', 'remove', 'list'].every(
-        (m) => typeof (saver as unknown as Record<string, unknown>)[m] === 'function',
-      )
-    ) {
-      throw new TypeError(
-        `Checkpoint: argument saver should be a Saver with save, load, remove and list methods (e.g. new IndexedDBSaver()), got ${describeValue(saver)}.`,
-      );
-    }
-    const {
-      filenamePrefix = '',
-      scoreFunction = null,
-      scoreName = null,
-      nSaved = 1,
-      globalStepTransform = null,
-      filenamePattern = null,
-      includeSelf = false,
-      greaterOrEqual = false,
-    } = options;
-    if (typeof filenamePrefix !== 'string') {
-      throw new TypeError(
-        `Checkpoint: option filenamePrefix should be a string, got ${describeValue(filenamePrefix)}.`,
-      );
-    }
-    if (scoreFunction !== null && typeof scoreFunction !== 'function') {
-      throw new TypeError(
-        `Checkpoint: option scoreFunction should be a function (engine) => number, got ${describeValue(scoreFunction)}.`,
-      );
-    }
-    if (scoreName !== null && (typeof scoreName !== 'string' || scoreName.length === 0)) {
-      throw new TypeError(
-        `Checkpoint: option scoreName should be a non-empty string, got ${describeValue(scoreName)}.`,
-      );
-    }
-    if (nSaved !== null && !(Number.isInteger(nSaved) && nSaved > 0)) {
-      throw new RangeError(
-        `Checkpoint: argument nSaved should be a positive integer or null, got ${describeValue(nSaved)}.`,
-      );
-    }
-    if (globalStepTransform !== null && typeof globalStepTransform !== 'function') {
-      throw new TypeError(
-        `Checkpoint: option globalStepTransform should be a function (engine, eventName) => number, got ${describeValue(globalStepTransform)}.`,
-      );
-    }
-    for (const [name, value] of [
-      ['includeSelf', includeSelf],
-      ['greaterOrEqual', greaterOrEqual],
-    ] as const) {
-      if (typeof value !== 'boolean')
-        throw new TypeError(`Checkpoint: option ${name} should be a boolean, got ${describeValue(value)}.`);
-    }
-    if (includeSelf && 'checkpointer' in toSave) {
+    const given = checkOptions(where, options, OPTION_NAMES);
+    const { scoreFunction, scoreName, globalStepTransform, filenamePattern } = given;
+    this.toSave = toSave;
+    this.saver = saver;
+    this.filenamePrefix = checkString(where, 'option filenamePrefix', given.filenamePrefix ?? '', { allowEmpty: true });
+    this.scoreName = scoreName == null ? null : checkString(where, 'option scoreName', scoreName);
+    this.scoreFunction =
+      scoreFunction == null
+        ? this.scoreName === null
+          ? null
+          : Checkpoint.getDefaultScoreFn(this.scoreName)
+        : checkFunction<ScoreFunction>(where, 'option scoreFunction', scoreFunction, '(engine) => number');
+    this.nSaved = checkInteger(where, 'argument nSaved', given.nSaved === undefined ? 1 : given.nSaved, {
+      min: 1,
+      nullable: true,
+    });
+    this.globalStepTransform =
+      globalStepTransform == null
+        ? null
+        : checkFunction<GlobalStepTransform>(
+            where,
+            'option globalStepTransform',
+            globalStepTransform,
+            '(engine, eventName) => number',
+          );
+    this.includeSelf = checkBoolean(where, 'option includeSelf', given.includeSelf ?? false);
+    this.greaterOrEqual = checkBoolean(where, 'option greaterOrEqual', given.greaterOrEqual ?? false);
+    if (this.includeSelf && 'checkpointer' in toSave) {
       throw new RangeError(
         "Checkpoint: toSave may not have the key 'checkpointer' when includeSelf is true (this Checkpoint's state goes there); rename it.",
       );
     }
-    if (filenamePattern !== null) {
-      if (typeof filenamePattern !== 'string' || filenamePattern.length === 0) {
-        throw new TypeError(
-          `Checkpoint: option filenamePattern should be a non-empty string, got ${describeValue(filenamePattern)}.`,
-        );
-      }
-      const used = new Set(
-        parsePattern(filenamePattern).flatMap((part) => (typeof part === 'string' ? [] : [part.key])),
-      );
-      const hasScore = scoreFunction !== null || scoreName !== null;
-      if (used.has('score') && !hasScore) {
-        throw new RangeError(
-          `Checkpoint: option filenamePattern uses {score} but there is no score; pass scoreFunction or scoreName.`,
-        );
-      }
-      if (used.has('score_name') && scoreName === null) {
-        throw new RangeError(
-          `Checkpoint: option filenamePattern uses {score_name} but scoreName is not set; pass scoreName.`,
-        );
-      }
-      if (used.has('global_step') && hasScore && globalStepTransform === null) {
-        throw new RangeError(
-          'Checkpoint: option filenamePattern uses {global_step} but checkpoints ranked by score have no global step; pass globalStepTransform, e.g. globalStepFromEngine(trainer).',
-        );
-      }
-    }
-    this.toSave = toSave;
-    this.saver = saver;
-    this.filenamePrefix = filenamePrefix;
-    this.scoreName = scoreName;
-    this.scoreFunction = scoreFunction ?? (scoreName !== null ? Checkpoint.getDefaultScoreFn(scoreName) : null);
-    this.nSaved = nSaved;
-    this.globalStepTransform = globalStepTransform;
-    this.filenamePattern = filenamePattern;
-    this.includeSelf = includeSelf;
-    this.greaterOrEqual = greaterOrEqual;
-    this.#kinds = kinds;
+    this.filenamePattern =
+      filenamePattern == null
+        ? null
+        : checkFilenamePattern(checkString(where, 'option filenamePattern', filenamePattern), this);
   }
 
   /** The file name of the highest-priority checkpoint kept (the newest, when ranked by step), or null. */
@@ -545,38 +554,25 @@ export class Checkpoint implements Stateful {
    */
   static async loadObjects({ toLoad, checkpoint, strict = true }: LoadObjectsOptions): Promise<LoadReport> {
     const where = 'Checkpoint.loadObjects';
-    if (!isPlainRecord(toLoad) || Object.keys(toLoad).length === 0) {
-      throw new TypeError(
-        `${where}: argument toLoad should be a non-empty object of named objects, got ${describeValue(toLoad)}.`,
-      );
-    }
-    if (typeof strict !== 'boolean')
-      throw new TypeError(`${where}: option strict should be a boolean, got ${describeValue(strict)}.`);
-    const keys = Object.keys(toLoad);
-    const kinds = new Map<string, Kind>();
-    for (const key of keys) {
-      const kind = kindOf(toLoad[key], 'loadStateDict');
-      if (kind === null) {
-        throw new TypeError(
-          `${where}: toLoad.${key} cannot be loaded: it should have a loadStateDict(stateDict) method or be a tf.LayersModel or tf.Optimizer, got ${describeValue(toLoad[key])}.`,
-        );
-      }
-      kinds.set(key, kind);
-    }
+    const kinds = kindsOf(where, toLoad, 'loadStateDict');
+    checkBoolean(where, 'option strict', strict);
+    const keys = [...kinds.keys()];
 
     let data: unknown;
     const source = checkpoint as { saver?: Saver; filename?: unknown };
-    if (isPlainRecord(checkpoint) && typeof source.saver?.load === 'function' && typeof source.filename === 'string') {
-      data = await source.saver.load(source.filename);
-    } else if (isPlainRecord(checkpoint)) {
-      data = checkpoint;
-    } else {
-      throw new TypeError(
-        `${where}: argument checkpoint should be a loaded checkpoint object or { saver, filename }, got ${describeValue(checkpoint)}.`,
-      );
+    if (!isPlainObject(checkpoint)) {
+      failType(where, 'argument checkpoint', 'a loaded checkpoint object or { saver, filename }', checkpoint);
     }
-    assertSafeKeys(data, `${where}: the checkpoint`);
-    if (!isPlainRecord(data)) {
+    if (typeof source.saver?.load === 'function' && typeof source.filename === 'string') {
+      data = await source.saver.load(source.filename);
+    } else {
+      data = checkpoint;
+    }
+    const unsafe = findUnsafeKey(data);
+    if (unsafe !== null) {
+      throw new CheckpointError(unsafeKeyMessage(`${where}: the checkpoint`, unsafe), { code: 'UNSAFE_KEY' });
+    }
+    if (!isPlainObject(data)) {
       throw new CheckpointError(`${where}: the checkpoint should be an object, got ${describeValue(data)}.`, {
         code: 'MISMATCH',
       });
@@ -717,17 +713,14 @@ export interface ResumeInfo {
  * await trainer.run(loader, { maxEpochs: 10 });
  */
 export async function resumeOrStart(options: ResumeOptions): Promise<ResumeInfo> {
-  const { saver, toLoad, strict = true, filter } = options ?? ({} as ResumeOptions);
-  if (saver === null || typeof saver !== 'object' || typeof saver.latest !== 'function') {
-    throw new TypeError(
-      `resumeOrStart: option saver should be a Saver with a latest() method (IndexedDBSaver, MemorySaver, DiskSaver), got ${describeValue(saver)}.`,
-    );
+  const where = 'resumeOrStart';
+  checkPlainObject(where, 'argument options', options, 'an object { saver, toLoad }');
+  checkOptions(where, options, ['saver', 'toLoad', 'engine', 'strict', 'filter']);
+  const { saver, toLoad, strict = true, filter } = options;
+  if (!isPlainOrInstance(saver) || typeof saver.latest !== 'function') {
+    failType(where, 'option saver', 'a Saver with a latest() method (IndexedDBSaver, MemorySaver, DiskSaver)', saver);
   }
-  if (!isPlainRecord(toLoad) || Object.keys(toLoad).length === 0) {
-    throw new TypeError(
-      `resumeOrStart: option toLoad should be a non-empty object of named objects, got ${describeValue(toLoad)}.`,
-    );
-  }
+  kindsOf(where, toLoad, 'loadStateDict');
   const engine =
     options.engine ?? Object.values(toLoad).find((value): value is Engine<any, any> => value instanceof Engine);
   if (typeof saver.acquireLock === 'function') await saver.acquireLock();
@@ -737,7 +730,7 @@ export async function resumeOrStart(options: ResumeOptions): Promise<ResumeInfo>
     ...(filter === undefined ? {} : { filter }),
   });
   if (latest === null) return { resumed: false, iteration: engine?.state.iteration ?? 0, filename: null, report: null };
-  if (!isPlainRecord(latest.data)) {
+  if (!isPlainObject(latest.data)) {
     throw new CheckpointError(
       `resumeOrStart: checkpoint '${latest.filename}' holds ${describeValue(latest.data)}, not an object of saved states.`,
       { code: 'MISMATCH' },

@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Engine, type EventLike, Events, eventName, FilteredEvent } from '../engine';
+import {
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  checkString,
+  failType,
+  isPlainObject,
+} from '../internal';
 import { formatNumber, formatProgressLine, type ProgressInfo, type ProgressSink } from './progress-format';
-import { describeValue, isPlainObject } from './utils';
 
 /** The part of a Node `Writable` (e.g. `process.stderr`) the terminal sink uses. */
 export interface WritableLike {
@@ -45,6 +53,23 @@ export interface ProgressBarAttachOptions {
   closingEvent?: EventLike;
 }
 
+/** The option names of {@link ProgressBarOptions}, and those the package's ProgressBar adds. */
+const OPTION_NAMES = [
+  'sink',
+  'stream',
+  'element',
+  'textElement',
+  'container',
+  'desc',
+  'persist',
+  'minInterval',
+  'barWidth',
+  'now',
+] as const;
+
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
+
 const EVENTS_ORDER = [
   Events.STARTED.name,
   Events.EPOCH_STARTED.name,
@@ -83,33 +108,18 @@ export class ProgressBar {
 
   /** @param options - where and how to draw, see {@link ProgressBarOptions}. */
   constructor(options: ProgressBarOptions = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`ProgressBar: argument options should be an object, got ${describeValue(options)}.`);
-    }
-    const { desc, persist = false, minInterval = 100, barWidth = 20, now = () => performance.now() } = options;
-    if (desc !== undefined && typeof desc !== 'string') {
-      throw new TypeError(`ProgressBar: argument desc should be a string, got ${describeValue(desc)}.`);
-    }
-    if (typeof minInterval !== 'number' || !(minInterval >= 0)) {
-      throw new RangeError(
-        `ProgressBar: argument minInterval should be a non-negative number of milliseconds, got ${describeValue(minInterval)}.`,
-      );
-    }
-    if (typeof barWidth !== 'number' || !Number.isInteger(barWidth) || barWidth < 1) {
-      throw new RangeError(
-        `ProgressBar: argument barWidth should be a positive integer, got ${describeValue(barWidth)}.`,
-      );
-    }
-    if (typeof now !== 'function') {
-      throw new TypeError(
-        `ProgressBar: argument now should be a function returning milliseconds, got ${describeValue(now)}.`,
-      );
-    }
-    this.#sink = chooseSink(options, barWidth);
-    this.#desc = desc ?? null;
+    const where = 'ProgressBar';
+    const given = checkOptions(where, options, OPTION_NAMES);
+    const { desc, persist = false, minInterval = 100, barWidth = 20, now = () => performance.now() } = given;
+    this.#desc = desc === undefined ? null : checkString(where, 'option desc', desc, { allowEmpty: true });
+    this.#minInterval = checkNumber(where, 'option minInterval', minInterval, {
+      min: 0,
+      expected: 'a non-negative number of milliseconds',
+    });
+    const width = checkInteger(where, 'option barWidth', barWidth, { min: 1 });
+    this.#now = checkFunction(where, 'option now', now, '() => milliseconds');
+    this.#sink = chooseSink(options, width);
     this.#persist = Boolean(persist);
-    this.#minInterval = minInterval;
-    this.#now = now;
   }
 
   /**
@@ -127,21 +137,15 @@ export class ProgressBar {
       event = Events.ITERATION_COMPLETED,
       closingEvent = Events.EPOCH_COMPLETED,
     } = options;
-    if (metricNames !== 'all' && !(Array.isArray(metricNames) && metricNames.every((m) => typeof m === 'string'))) {
-      throw new TypeError(
-        `ProgressBar.attach: argument metricNames should be an array of metric names or 'all', got ${describeValue(metricNames)}.`,
-      );
+    const where = 'ProgressBar.attach';
+    checkOptions(where, options, ['metricNames', 'outputTransform', 'stateAttributes', 'event', 'closingEvent']);
+    if (metricNames !== 'all' && !isStringArray(metricNames)) {
+      failType(where, 'option metricNames', "an array of metric names or 'all'", metricNames);
     }
-    if (outputTransform !== undefined && typeof outputTransform !== 'function') {
-      throw new TypeError(
-        `ProgressBar.attach: argument outputTransform should be a function (output) => value, got ${describeValue(outputTransform)}.`,
-      );
-    }
-    if (!(Array.isArray(stateAttributes) && stateAttributes.every((a) => typeof a === 'string'))) {
-      throw new TypeError(
-        `ProgressBar.attach: argument stateAttributes should be an array of strings, got ${describeValue(stateAttributes)}.`,
-      );
-    }
+    if (outputTransform !== undefined)
+      checkFunction(where, 'option outputTransform', outputTransform, '(output) => value');
+    if (!isStringArray(stateAttributes))
+      failType(where, 'option stateAttributes', 'an array of strings', stateAttributes);
     const name = eventName(event);
     const closingName = eventName(closingEvent);
     if (![...ITERATION_EVENTS, ...EPOCH_EVENTS].includes(name)) {
@@ -289,8 +293,11 @@ export class StreamProgressSink implements ProgressSink {
    */
   constructor(stream: WritableLike, barWidth = 20) {
     if (stream === null || typeof stream !== 'object' || typeof stream.write !== 'function') {
-      throw new TypeError(
-        `StreamProgressSink: argument stream should have a write(text) method, e.g. process.stderr, got ${describeValue(stream)}.`,
+      failType(
+        'StreamProgressSink',
+        'argument stream',
+        'an object with a write(text) method, e.g. process.stderr',
+        stream,
       );
     }
     this.#stream = stream;
@@ -345,9 +352,7 @@ function chooseSink(options: ProgressBarOptions, barWidth: number): ProgressSink
       typeof sink.update !== 'function' ||
       typeof sink.close !== 'function'
     ) {
-      throw new TypeError(
-        `ProgressBar: argument sink should have update(info) and close(info, persist) methods, got ${describeValue(sink)}.`,
-      );
+      failType('ProgressBar', 'option sink', 'an object with update(info) and close(info, persist) methods', sink);
     }
     return sink;
   }

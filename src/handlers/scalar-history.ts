@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Engine, type EventSpec, Events, type RemovableEventHandle } from '../engine';
-import { describeValue } from './utils';
+import { checkFunction, checkInteger, checkOptions, checkPlainObject, describeValue, failRange } from '../internal';
 
 /** Options of {@link ScalarHistory}. */
 export interface ScalarHistoryOptions {
@@ -70,36 +70,25 @@ export class ScalarHistory {
 
   /** @param options `{ onValues, outputTransform?, chunk?, maxReadsInFlight? }`, see {@link ScalarHistoryOptions}. */
   constructor(options: ScalarHistoryOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(
-        `ScalarHistory: argument options should be { onValues, outputTransform?, chunk? }, got ${describeValue(options)}.`,
-      );
-    }
-    const { onValues, outputTransform = (output: unknown) => output, chunk = 20, maxReadsInFlight = 3 } = options;
-    if (typeof onValues !== 'function') {
-      throw new TypeError(
-        `ScalarHistory: option onValues should be a function (iterations, values) => void, got ${describeValue(onValues)}.`,
-      );
-    }
-    if (typeof outputTransform !== 'function') {
-      throw new TypeError(
-        `ScalarHistory: option outputTransform should be a function (output) => tf.Scalar | number, got ${describeValue(outputTransform)}.`,
-      );
-    }
-    if (!Number.isInteger(chunk) || chunk < 1) {
-      throw new RangeError(`ScalarHistory: option chunk should be a positive integer, got ${describeValue(chunk)}.`);
-    }
+    const where = 'ScalarHistory';
+    checkPlainObject(where, 'argument options', options, '{ onValues, outputTransform?, chunk?, maxReadsInFlight? }');
+    const given = checkOptions(where, options, ['onValues', 'outputTransform', 'chunk', 'maxReadsInFlight']);
+    const { outputTransform = (output: unknown) => output, chunk = 20, maxReadsInFlight = 3 } = given;
+    this.#onValues = checkFunction(where, 'option onValues', given.onValues, '(iterations, values) => void');
+    this.#outputTransform = checkFunction(
+      where,
+      'option outputTransform',
+      outputTransform,
+      '(output) => tf.Scalar | number',
+    );
+    this.#chunk = checkInteger(where, 'option chunk', chunk, { min: 1 });
     if (
-      !(maxReadsInFlight === Number.POSITIVE_INFINITY || (Number.isInteger(maxReadsInFlight) && maxReadsInFlight >= 1))
+      maxReadsInFlight !== Number.POSITIVE_INFINITY &&
+      !(Number.isSafeInteger(maxReadsInFlight) && (maxReadsInFlight as number) >= 1)
     ) {
-      throw new RangeError(
-        `ScalarHistory: option maxReadsInFlight should be a positive integer or Infinity, got ${describeValue(maxReadsInFlight)}.`,
-      );
+      failRange(where, 'option maxReadsInFlight', 'a positive integer or Infinity', maxReadsInFlight);
     }
-    this.#maxReadsInFlight = maxReadsInFlight;
-    this.#onValues = onValues;
-    this.#outputTransform = outputTransform;
-    this.#chunk = chunk;
+    this.#maxReadsInFlight = maxReadsInFlight as number;
   }
 
   /** How many recorded values wait for a read to start (at most `chunk`). */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Engine, type EventSpec, Events, getLogger } from '../engine';
-import { describeValue, isPlainObject } from './utils';
+import { checkFunction, checkOptions, describeValue, isPlainObject } from '../internal';
 
 /** Options of {@link TerminateOnNan}. */
 export interface TerminateOnNanOptions {
@@ -42,13 +42,15 @@ export class TerminateOnNan {
 
   /** @param options - `{ outputTransform? }`, see {@link TerminateOnNanOptions}. */
   constructor(options: TerminateOnNanOptions = {}) {
-    const { outputTransform = (output: unknown) => output } = options;
-    if (typeof outputTransform !== 'function') {
-      throw new TypeError(
-        `TerminateOnNan: argument outputTransform should be a function (output) => value, got ${describeValue(outputTransform)}.`,
-      );
-    }
-    this.#outputTransform = outputTransform;
+    const { outputTransform = (output: unknown) => output } = checkOptions('TerminateOnNan', options, [
+      'outputTransform',
+    ]);
+    this.#outputTransform = checkFunction(
+      'TerminateOnNan',
+      'option outputTransform',
+      outputTransform,
+      '(output) => value',
+    );
   }
 
   /**

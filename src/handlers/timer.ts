@@ -1,5 +1,5 @@
 import { type Engine, type EventSpec, Events } from '../engine';
-import { describeValue } from './utils';
+import { checkBoolean, checkFunction, checkOptions } from '../internal';
 
 /** Options of {@link Timer}. */
 export interface TimerOptions {
@@ -45,17 +45,9 @@ export class Timer {
 
   /** @param options - `{ average?, now? }`, see {@link TimerOptions}. */
   constructor(options: TimerOptions = {}) {
-    const { average = false, now = () => performance.now() } = options;
-    if (typeof average !== 'boolean') {
-      throw new TypeError(`Timer: argument average should be a boolean, got ${describeValue(average)}.`);
-    }
-    if (typeof now !== 'function') {
-      throw new TypeError(
-        `Timer: argument now should be a function returning milliseconds, got ${describeValue(now)}.`,
-      );
-    }
-    this.#average = average;
-    this.#now = now;
+    const { average = false, now = () => performance.now() } = checkOptions('Timer', options, ['average', 'now']);
+    this.#average = checkBoolean('Timer', 'option average', average);
+    this.#now = checkFunction('Timer', 'option now', now, '() => milliseconds');
     this.reset();
   }
 
