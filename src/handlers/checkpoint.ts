@@ -4,6 +4,8 @@ import {
   defineEvents,
   Engine,
   type EventLike,
+  type EventSpec,
+  Events,
   eventName,
   getLogger,
   type Stateful,
@@ -23,6 +25,7 @@ import {
   unsafeKeyMessage,
 } from '../internal';
 import { CheckpointError, type LatestOptions, type SaveMetadata, type Saver } from '../storage';
+import { EventHandler } from './attachable';
 import {
   checkOptimizerSaveable,
   type LoadIssue,
@@ -96,6 +99,14 @@ export const CheckpointEvents: { readonly SAVED_CHECKPOINT: CallableEvent } = de
 });
 
 const EXT = 'ckpt';
+
+/** Registers `SAVED_CHECKPOINT` on `engine` (counted in `state.savedCheckpoint`) unless it already is. */
+function registerSavedEvent(engine: Engine<any, any>): void {
+  const event = CheckpointEvents.SAVED_CHECKPOINT;
+  if (!engine.hasRegisteredEvents(event)) {
+    engine.registerEvents([event], { eventToAttr: { [event.name]: 'savedCheckpoint' } });
+  }
+}
 const PLACEHOLDERS = ['filename_prefix', 'name', 'global_step', 'score_name', 'score', 'ext'] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];
 
@@ -265,7 +276,7 @@ export function formatScore(value: number): string {
  *   filenamePrefix: 'best', scoreName: 'accuracy', globalStepTransform: globalStepFromEngine(trainer),
  * })); // best_model_7_accuracy=0.9312.ckpt
  */
-export class Checkpoint implements Stateful {
+export class Checkpoint extends EventHandler implements Stateful {
   /** The file extension of checkpoints. */
   static readonly ext = EXT;
   /** The objects saved, by name. */
@@ -295,6 +306,7 @@ export class Checkpoint implements Stateful {
   #queue: Promise<void> = Promise.resolve();
 
   constructor(toSave: Record<string, Checkpointable>, saver: Saver, options: CheckpointOptions = {}) {
+    super();
     const where = 'Checkpoint';
     this.#kinds = kindsOf(where, toSave, 'stateDict');
     if (!isSaver(saver)) {
@@ -351,6 +363,26 @@ export class Checkpoint implements Stateful {
   /** Forgets the kept checkpoints (the files stay in the saver), e.g. before a new independent run. */
   reset(): void {
     this.#saved = [];
+  }
+
+  /** `attach(trainer)` saves at every `EPOCH_COMPLETED`; pass e.g. `Events.ITERATION_COMPLETED({ every: 500 })`. */
+  protected get defaultEvent(): EventSpec {
+    return Events.EPOCH_COMPLETED;
+  }
+
+  /**
+   * Adds this Checkpoint to `engine` on `event` (default `EPOCH_COMPLETED`) and registers
+   * `CheckpointEvents.SAVED_CHECKPOINT` there (counted in `state.savedCheckpoint`), so handlers can be added on it
+   * before the first save.
+   *
+   * @returns this Checkpoint; `remove()` takes it off again.
+   * @example
+   * checkpoint.attach(trainer, Events.ITERATION_COMPLETED({ every: 500 }));
+   * trainer.on(CheckpointEvents.SAVED_CHECKPOINT, () => console.log('saved', checkpoint.lastCheckpoint));
+   */
+  override attach(engine: Engine<any, any>, event: EventSpec = this.defaultEvent): this {
+    registerSavedEvent(engine);
+    return super.attach(engine, event);
   }
 
   /**
@@ -440,12 +472,9 @@ export class Checkpoint implements Stateful {
     this.#saved = saved;
     if (evicted !== null) await this.saver.remove(evicted);
 
-    const event = CheckpointEvents.SAVED_CHECKPOINT;
-    if (!engine.hasRegisteredEvents(event)) {
-      engine.registerEvents([event], { eventToAttr: { [event.name]: 'savedCheckpoint' } });
-    }
+    registerSavedEvent(engine);
     engine.state.savedCheckpoint = (Number(engine.state.savedCheckpoint) || 0) + 1;
-    await engine.fireEvent(event);
+    await engine.fireEvent(CheckpointEvents.SAVED_CHECKPOINT);
   }
 
   async #stateOf(key: string): Promise<unknown> {

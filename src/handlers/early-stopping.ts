@@ -1,4 +1,4 @@
-import { Engine, getLogger } from '../engine';
+import { Engine, type EventSpec, Events, getLogger } from '../engine';
 import {
   checkBoolean,
   checkFunction,
@@ -9,6 +9,7 @@ import {
   failRange,
   failType,
 } from '../internal';
+import { EventHandler } from './attachable';
 
 /** Options of {@link EarlyStopping}. */
 export interface EarlyStoppingOptions {
@@ -62,9 +63,9 @@ const IGNITE_NAMES: Readonly<Record<string, string>> = {
  *
  * @example
  * const stopper = new EarlyStopping({ patience: 3, scoreFunction: (e) => -e.state.metrics.loss, trainer });
- * evaluator.on(Events.COMPLETED, stopper);
+ * stopper.attach(evaluator); // at its COMPLETED; or evaluator.on(Events.COMPLETED, stopper)
  */
-export class EarlyStopping {
+export class EarlyStopping extends EventHandler {
   /** Calls without improvement to wait for. */
   readonly patience: number;
   /** The function that scores the engine. */
@@ -86,6 +87,7 @@ export class EarlyStopping {
    * @throws TypeError or RangeError when an option is invalid.
    */
   constructor(options: EarlyStoppingOptions) {
+    super();
     const where = 'EarlyStopping';
     checkPlainObject(where, 'argument options', options, 'an options object { patience, scoreFunction, trainer }');
     for (const key of Object.keys(options)) {
@@ -124,6 +126,11 @@ export class EarlyStopping {
     this.cumulativeDelta = cumulativeDelta;
     this.mode = mode;
     this.#minDeltaMode = minDeltaMode;
+  }
+
+  /** `attach(evaluator)` scores the evaluator at its `COMPLETED`. */
+  protected get defaultEvent(): EventSpec {
+    return Events.COMPLETED;
   }
 
   /** Calls without improvement so far. */

@@ -1,3 +1,4 @@
+export { Attachable, EventHandler } from './attachable';
 export * from './checkpoint';
 export {
   EarlyStopping,

@@ -9,6 +9,7 @@ import {
   failType,
   isPlainObject,
 } from '../internal';
+import { Attachable } from './attachable';
 import { formatNumber, formatProgressLine, type ProgressInfo, type ProgressSink } from './progress-format';
 
 /** The part of a Node `Writable` (e.g. `process.stderr`) the terminal sink uses. */
@@ -98,7 +99,7 @@ interface OpenBar {
  * new ProgressBar({ stream: process.stderr }).attach(trainer, { outputTransform: (loss) => ({ loss }), metricNames: ['accuracy'] });
  * // Epoch [2/5]: [64/128]  50%|██████████          , loss=0.123, accuracy=0.91 [00:06<00:06, 9.87it/s]
  */
-export class ProgressBar {
+export class ProgressBar extends Attachable {
   readonly #sink: ProgressSink;
   readonly #desc: string | null;
   readonly #persist: boolean;
@@ -108,6 +109,7 @@ export class ProgressBar {
 
   /** @param options - where and how to draw, see {@link ProgressBarOptions}. */
   constructor(options: ProgressBarOptions = {}) {
+    super();
     const where = 'ProgressBar';
     const given = checkOptions(where, options, OPTION_NAMES);
     const { desc, persist = false, minInterval = 100, barWidth = 20, now = () => performance.now() } = given;
@@ -127,7 +129,7 @@ export class ProgressBar {
    *
    * @param engine - the engine to follow.
    * @param options - what to show and when, see {@link ProgressBarAttachOptions}.
-   * @returns this bar.
+   * @returns this bar; `bar.remove()` takes its handlers off again.
    */
   attach(engine: Engine<any, any>, options: ProgressBarAttachOptions = {}): this {
     const {
@@ -165,8 +167,11 @@ export class ProgressBar {
       );
     }
     const selection: Selection = { metricNames, outputTransform, stateAttributes };
-    engine.addEventHandler(event, (e: Engine<any, any>) => this.#advance(e, name, closingName, selection));
-    engine.addEventHandler(closingEvent, () => this.#close());
+    this.track(
+      engine,
+      engine.addEventHandler(event, (e: Engine<any, any>) => this.#advance(e, name, closingName, selection)),
+      engine.addEventHandler(closingEvent, () => this.#close()),
+    );
     return this;
   }
 

@@ -1,8 +1,9 @@
 // The base every parameter scheduler shares, whatever it sets: an optimizer's parameter (ParamScheduler) or, in a
 // subclass, anything else (an engine state attribute). It owns the event counter, the history and the state dict;
 // a subclass says how to compute a value (`getParam`) and where it goes (`applyValue`).
-import { type Engine, type EventSpec, Events, type RemovableEventHandle } from '../../engine';
+import { type Engine, type EventSpec, Events } from '../../engine';
 import { checkBoolean, checkInteger, checkPlainObject, checkString, failType, isPlainObject } from '../../internal';
+import { EventHandler } from '../attachable';
 
 /** One simulated event: `[eventIndex, value]`. */
 export type SimulatedValue = [number, number];
@@ -36,7 +37,7 @@ export interface ParamSchedulerStateDict {
  *   protected applyValue(engine: Engine | null, value: number) { if (engine) engine.state.alpha = value; }
  * }
  */
-export abstract class BaseParamScheduler {
+export abstract class BaseParamScheduler extends EventHandler {
   /** The property set, `'learningRate'` by default. */
   paramName: string;
   /** Whether values are appended to `engine.state.paramHistory`. */
@@ -46,6 +47,7 @@ export abstract class BaseParamScheduler {
 
   /** @param options - `{ paramName?, saveHistory? }`. */
   constructor(options: ParamSchedulerOptions = {}) {
+    super();
     const where = this.schedulerName;
     checkPlainObject(where, 'argument options', options);
     const { paramName = 'learningRate', saveHistory = false } = options;
@@ -80,15 +82,9 @@ export abstract class BaseParamScheduler {
     this.eventIndex += 1;
   }
 
-  /**
-   * Adds this scheduler to `engine` on `event` (default `ITERATION_STARTED`).
-   *
-   * @returns the handle that removes it.
-   * @example
-   * const handle = scheduler.attach(trainer, Events.EPOCH_STARTED);
-   */
-  attach(engine: Engine<any, any>, event: EventSpec = Events.ITERATION_STARTED): RemovableEventHandle {
-    return engine.addEventHandler(event, this);
+  /** `attach(engine)` sets the value at every `ITERATION_STARTED`; pass another event, e.g. `EPOCH_STARTED`. */
+  protected get defaultEvent(): EventSpec {
+    return Events.ITERATION_STARTED;
   }
 
   /** Returns the schedule's state as plain data. */
