@@ -16,7 +16,7 @@ import { ProgressBar } from '../src/browser';
 import { Events } from '../src/engine';
 import { Accuracy, Loss, RunningAverage } from '../src/metrics';
 import { createSupervisedTrainer } from '../src/supervised';
-import { loadDigits } from '../src/test-utils/digits';
+import { loadDigits } from '../src/supervised/digits.test-util';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);

@@ -13,7 +13,7 @@ import { Precision } from './precision';
 import { Recall } from './recall';
 import { RootMeanSquaredError } from './root-mean-squared-error';
 import { RunningAverage } from './running-average';
-import { type Pair, useCpu } from './testing.test-util';
+import { type Pair, useCpu } from './metric.test-util';
 import { TopKCategoricalAccuracy } from './top-k-categorical-accuracy';
 
 beforeAll(useCpu);

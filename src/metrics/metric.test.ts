@@ -14,7 +14,7 @@ import {
 } from './metric';
 import { Precision } from './precision';
 import { Recall } from './recall';
-import { close, disposePairs, identityEngine, type Pair, pair, useCpu } from './testing.test-util';
+import { close, disposePairs, identityEngine, type Pair, pair, useCpu } from './metric.test-util';
 
 beforeAll(useCpu);
 

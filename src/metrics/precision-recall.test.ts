@@ -3,7 +3,7 @@ import { Fbeta } from './fbeta';
 import { NotComputableError } from './metric';
 import { Precision } from './precision';
 import { Recall } from './recall';
-import { close, computeOver, disposePairs, type Pair, pair, useCpu } from './testing.test-util';
+import { close, computeOver, disposePairs, type Pair, pair, useCpu } from './metric.test-util';
 
 beforeAll(useCpu);
 

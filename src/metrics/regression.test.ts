@@ -6,7 +6,7 @@ import { MeanAbsoluteError } from './mean-absolute-error';
 import { MeanSquaredError } from './mean-squared-error';
 import { NotComputableError } from './metric';
 import { RootMeanSquaredError } from './root-mean-squared-error';
-import { computeOver, disposePairs, pair, useCpu } from './testing.test-util';
+import { computeOver, disposePairs, pair, useCpu } from './metric.test-util';
 
 beforeAll(useCpu);
 

@@ -4,7 +4,7 @@ import { Engine, Events } from '../engine';
 import { Accuracy } from './accuracy';
 import { EpochWise, NotComputableError, RunningEpochWise } from './metric';
 import { RunningAverage } from './running-average';
-import { close, disposePairs, identityEngine, type Pair, pair, useCpu } from './testing.test-util';
+import { close, disposePairs, identityEngine, type Pair, pair, useCpu } from './metric.test-util';
 
 beforeAll(useCpu);
 
