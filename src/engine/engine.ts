@@ -1,3 +1,6 @@
+// The Engine: the loop, its events and its control flags. Longer than 400 lines because it is one class whose parts
+// (#loop, #runEpoch, #fire, #check and the run/resume planning) share the same private state; about half of it is
+// doc comments. run()'s and loadStateDict()'s argument checks live in run-options.ts.
 import {
   checkFunction,
   checkOptions,

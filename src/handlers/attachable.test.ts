@@ -20,7 +20,12 @@ beforeAll(async () => {
 
 const counter = () => {
   let value = 0;
-  return { stateDict: () => ({ value }), loadStateDict: (sd: { value: number }) => void (value = sd.value) };
+  return {
+    stateDict: () => ({ value }),
+    loadStateDict: (sd: { value: number }) => {
+      value = sd.value;
+    },
+  };
 };
 
 describe('attach / remove', () => {

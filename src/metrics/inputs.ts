@@ -82,31 +82,27 @@ export function classificationBatch(
     (p.length === t.length + 1 && sameShape(p.slice(0, -1), t)) ||
     (p.length === t.length && t[t.length - 1] === 1 && last > 1 && sameShape(p.slice(0, -1), t.slice(0, -1)));
   if (indexTarget && last === 1) return binaryBatch(yPred, y);
-  if (indexTarget) {
-    const count = yPred.size / last;
-    return {
-      kind: 'multiclass',
-      numClasses: last,
-      count,
-      pred: tf.argMax(yPred.reshape([count, last]), -1),
-      target: tf.cast(y.reshape([count]), 'int32'),
-    };
-  }
+  if (indexTarget) return multiclassBatch(yPred, last, (count) => tf.cast(y.reshape([count]), 'int32'));
   if (sameShape(p, t)) {
     if (p.length >= 2 && last > 1) {
-      const count = yPred.size / last;
-      return {
-        kind: 'multiclass',
-        numClasses: last,
-        count,
-        pred: tf.argMax(yPred.reshape([count, last]), -1),
-        target: tf.argMax(y.reshape([count, last]), -1),
-      };
+      return multiclassBatch(yPred, last, (count) => tf.argMax(y.reshape([count, last]), -1));
     }
     return binaryBatch(yPred, y);
   }
   if (p.length + 1 === t.length && sameShape(p, t.slice(0, -1)) && t[t.length - 1] === 1) return binaryBatch(yPred, y);
   throw new RangeError(`${owner}: yPred and y have incompatible shapes, ${shapes}. Expected ${CLASSIFICATION_SHAPES}.`);
+}
+
+/** A multiclass batch: `last` classes, predictions by argmax, targets as class indices from `target(count)`. */
+function multiclassBatch(yPred: tf.Tensor, last: number, target: (count: number) => tf.Tensor): ClassificationBatch {
+  const count = yPred.size / last;
+  return {
+    kind: 'multiclass',
+    numClasses: last,
+    count,
+    pred: tf.argMax(yPred.reshape([count, last]), -1),
+    target: target(count),
+  };
 }
 
 function binaryBatch(yPred: tf.Tensor, y: tf.Tensor): ClassificationBatch {

@@ -1,3 +1,7 @@
+// Metric (reset / update / compute, attached through three events), the usages, and MetricsLambda. Longer than 400
+// lines because MetricsLambda must stay beside Metric: Metric's arithmetic (add, mul, ...) builds MetricsLambdas and
+// MetricsLambda extends Metric, so two files would import each other and the class extension would meet an
+// uninitialised binding.
 import { type CallableEvent, type Engine, type EventLike, Events, eventName, type Stateful } from '../engine';
 import { checkFunction, checkPlainObject, checkString, describeValue, isPlainObject } from '../internal';
 import { checkOutputTransform } from './inputs';

@@ -1,3 +1,5 @@
+// IndexedDBSaver: checkpoints in two object stores (metadata apart from weights), each written in one transaction,
+// guarded by a Web Lock. A little over 400 lines: one class whose transaction, lock and read paths share private state.
 import { promisifyRequest } from 'idb-keyval';
 import { checkBoolean, checkFunction, checkOptions, checkString } from '../internal';
 import { CorruptDataError, decodeCheckpoint, encodeCheckpoint } from './encoding';

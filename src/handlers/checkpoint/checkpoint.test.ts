@@ -3,17 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, Events, type Logger, setLogger } from '../engine';
-import { CheckpointError, MemorySaver, type SaveMetadata, type Saver } from '../storage';
-import { DiskSaver } from '../storage/disk-saver';
-import {
-  Checkpoint,
-  CheckpointEvents,
-  formatScore,
-  globalStepFromEngine,
-  resumeOrStart,
-  type Stateful,
-} from './checkpoint';
+import { Engine, Events, type Logger, setLogger } from '../../engine';
+import { CheckpointError, MemorySaver, type SaveMetadata, type Saver } from '../../storage';
+import { DiskSaver } from '../../storage/disk-saver';
+import { Checkpoint, CheckpointEvents, formatScore, globalStepFromEngine, resumeOrStart, type Stateful } from '.';
 
 const dirs: string[] = [];
 beforeAll(async () => {

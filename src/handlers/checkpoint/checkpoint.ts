@@ -1,55 +1,46 @@
-import * as tf from '@tensorflow/tfjs';
+// Checkpoint: saves objects when its event fires, keeping the best. File naming is in filename.ts, loading in
+// load-objects.ts, the state of tfjs models and optimizers in tf-state.ts. A little over 400 lines, half of them the
+// doc comments of Ignite's options and static helpers.
+import type * as tf from '@tensorflow/tfjs';
 import {
   type CallableEvent,
   defineEvents,
   Engine,
-  type EventLike,
   type EventSpec,
   Events,
-  eventName,
   getLogger,
   type Stateful,
-} from '../engine';
+} from '../../engine';
 import {
   checkBoolean,
   checkFunction,
   checkInteger,
   checkOptions,
-  checkPlainObject,
   checkString,
   describeValue,
   failType,
-  findUnsafeKey,
-  isPlainObject,
-  UNSAFE_KEYS,
-  unsafeKeyMessage,
-} from '../internal';
-import { CheckpointError, type LatestOptions, type SaveMetadata, type Saver } from '../storage';
-import { EventHandler } from './attachable';
+} from '../../internal';
+import type { SaveMetadata, Saver } from '../../storage';
+import { EventHandler } from '../attachable';
 import {
-  checkOptimizerSaveable,
-  type LoadIssue,
-  type LoadPlan,
-  mismatchError,
-  modelStateDict,
-  optimizerStateDict,
-  planModelLoad,
-  planOptimizerLoad,
-} from './tf-state';
-
-export type { Stateful } from '../engine';
-export type { CheckpointErrorCode, LatestOptions, SaveMetadata, Saver, StoredCheckpoint } from '../storage';
-export { CheckpointError } from '../storage';
-export type { LayersModelState, LoadIssue, OptimizerState, TensorRecord } from './tf-state';
-
-/** What `toSave` / `toLoad` may hold: Stateful objects, tfjs LayersModels (weights by name) and tfjs Optimizers. */
-export type Checkpointable = Stateful | tf.LayersModel | tf.Optimizer;
+  checkFilenamePattern,
+  formatScore,
+  type GlobalStepTransform,
+  type Placeholder,
+  parsePattern,
+} from './filename';
+import {
+  type Checkpointable,
+  type Kind,
+  kindsOf,
+  type LoadObjectsOptions,
+  type LoadReport,
+  loadObjects,
+} from './load-objects';
+import { modelStateDict, optimizerStateDict } from './tf-state';
 
 /** A score: higher is better. Receives the engine the Checkpoint is attached to. */
 export type ScoreFunction = (engine: Engine<any, any>) => number | Promise<number>;
-
-/** Maps `(engine, eventName)` to the global step written in file names (Ignite's `global_step_transform`). */
-export type GlobalStepTransform = (engine: Engine<any, any>, eventName: string | null) => number;
 
 /** Options of {@link Checkpoint}; names follow Ignite's in camelCase. */
 export interface CheckpointOptions {
@@ -75,24 +66,6 @@ export interface CheckpointOptions {
   greaterOrEqual?: boolean;
 }
 
-/** What {@link Checkpoint.loadObjects} loaded, and what it skipped (only with `strict: false`). */
-export interface LoadReport {
-  /** The keys of `toLoad` that were loaded (a model loaded in part is listed here and its gaps in `skipped`). */
-  loaded: string[];
-  /** What was not loaded and why: `model/hidden/kernel: shape [3,4] in the checkpoint, [3,5] in the model`. */
-  skipped: LoadIssue[];
-}
-
-/** Arguments of {@link Checkpoint.loadObjects}. */
-export interface LoadObjectsOptions {
-  /** The objects to restore, keyed as they were saved. */
-  toLoad: Record<string, Checkpointable>;
-  /** A loaded checkpoint (what `saver.load()` returned), or where to load it from: `{ saver, filename }`. */
-  checkpoint: Record<string, unknown> | { saver: Saver; filename: string };
-  /** Fail on anything missing or mismatched, before loading anything (default true); false loads what matches. */
-  strict?: boolean;
-}
-
 /** Events of {@link Checkpoint}: `SAVED_CHECKPOINT` fires on the engine after each save (`state.savedCheckpoint` counts them). */
 export const CheckpointEvents: { readonly SAVED_CHECKPOINT: CallableEvent } = defineEvents({
   SAVED_CHECKPOINT: 'saved_checkpoint',
@@ -107,23 +80,11 @@ function registerSavedEvent(engine: Engine<any, any>): void {
     engine.registerEvents([event], { eventToAttr: { [event.name]: 'savedCheckpoint' } });
   }
 }
-const PLACEHOLDERS = ['filename_prefix', 'name', 'global_step', 'score_name', 'score', 'ext'] as const;
-type Placeholder = (typeof PLACEHOLDERS)[number];
 
 interface SavedItem {
   priority: number;
   filename: string;
 }
-
-type Kind = 'stateful' | 'model' | 'optimizer';
-
-const kindOf = (value: unknown, method: 'stateDict' | 'loadStateDict'): Kind | null => {
-  if (value === null || typeof value !== 'object') return null;
-  if (typeof (value as Record<string, unknown>)[method] === 'function') return 'stateful';
-  if (value instanceof tf.LayersModel) return 'model';
-  if (value instanceof tf.Optimizer) return 'optimizer';
-  return null;
-};
 
 const OPTION_NAMES = [
   'filenamePrefix',
@@ -136,116 +97,10 @@ const OPTION_NAMES = [
   'greaterOrEqual',
 ] as const;
 
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object';
+
 const isSaver = (value: unknown): value is Saver =>
-  isPlainOrInstance(value) && ['save', 'load', 'remove', 'list'].every((m) => typeof value[m] === 'function');
-
-const isPlainOrInstance = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object';
-
-/**
- * Checks `toSave` (method `stateDict`) or `toLoad` (method `loadStateDict`): a non-empty object of named objects,
- * each Stateful, a tf.LayersModel or a tf.Optimizer; returns each key's kind.
- */
-function kindsOf(where: string, objects: unknown, method: 'stateDict' | 'loadStateDict'): Map<string, Kind> {
-  const subject = method === 'stateDict' ? 'toSave' : 'toLoad';
-  const record = checkPlainObject(where, `argument ${subject}`, objects, 'an object of named objects');
-  const keys = Object.keys(record);
-  if (keys.length === 0) {
-    throw new TypeError(
-      `${where}: argument ${subject} is empty; pass the objects to ${method === 'stateDict' ? 'save' : 'load'}, e.g. { model, optimizer, trainer }.`,
-    );
-  }
-  const kinds = new Map<string, Kind>();
-  for (const key of keys) {
-    if (UNSAFE_KEYS.has(key)) throw new TypeError(`${where}: ${subject} may not use the key '${key}'; rename it.`);
-    const kind = kindOf(record[key], method);
-    if (kind === null) {
-      const fix =
-        method === 'stateDict'
-          ? 'should have a stateDict() method or be a tf.LayersModel or tf.Optimizer'
-          : 'cannot be loaded: it should have a loadStateDict(stateDict) method or be a tf.LayersModel or tf.Optimizer';
-      throw new TypeError(`${where}: ${subject}.${key} ${fix}, got ${describeValue(record[key])}.`);
-    }
-    if (kind === 'optimizer' && method === 'stateDict') checkOptimizerSaveable(record[key] as tf.Optimizer, key);
-    kinds.set(key, kind);
-  }
-  return kinds;
-}
-
-/** Checks a filename pattern against what the Checkpoint can fill in: a score, a score name, a global step. */
-function checkFilenamePattern(
-  pattern: string,
-  checkpoint: { scoreFunction: unknown; scoreName: unknown; globalStepTransform: unknown },
-): string {
-  const used = new Set(parsePattern(pattern).flatMap((part) => (typeof part === 'string' ? [] : [part.key])));
-  const hasScore = checkpoint.scoreFunction !== null;
-  if (used.has('score') && !hasScore) {
-    throw new RangeError(
-      `Checkpoint: option filenamePattern uses {score} but there is no score; pass scoreFunction or scoreName.`,
-    );
-  }
-  if (used.has('score_name') && checkpoint.scoreName === null) {
-    throw new RangeError(
-      `Checkpoint: option filenamePattern uses {score_name} but scoreName is not set; pass scoreName.`,
-    );
-  }
-  if (used.has('global_step') && hasScore && checkpoint.globalStepTransform === null) {
-    throw new RangeError(
-      'Checkpoint: option filenamePattern uses {global_step} but checkpoints ranked by score have no global step; pass globalStepTransform, e.g. globalStepFromEngine(trainer).',
-    );
-  }
-  return pattern;
-}
-
-/** Splits a filename pattern into literal text and placeholders; throws a RangeError for unknown or broken ones. */
-function parsePattern(pattern: string): (string | { key: Placeholder })[] {
-  const parts: (string | { key: Placeholder })[] = [];
-  let text = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i];
-    if ((char === '{' || char === '}') && pattern[i + 1] === char) {
-      text += char;
-      i++;
-    } else if (char === '{') {
-      const close = pattern.indexOf('}', i);
-      const key = close < 0 ? '' : pattern.slice(i + 1, close);
-      if (!(PLACEHOLDERS as readonly string[]).includes(key)) {
-        throw new RangeError(
-          `Checkpoint: option filenamePattern has an unknown placeholder ${close < 0 ? 'or an unclosed {' : `{${key}}`} in '${pattern}'; use ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')} (and {{ or }} for a literal brace).`,
-        );
-      }
-      if (text !== '') parts.push(text);
-      text = '';
-      parts.push({ key: key as Placeholder });
-      i = close;
-    } else if (char === '}') {
-      throw new RangeError(
-        `Checkpoint: option filenamePattern has a lone '}' in '${pattern}'; write }} for a literal brace.`,
-      );
-    } else {
-      text += char;
-    }
-  }
-  if (text !== '') parts.push(text);
-  return parts;
-}
-
-/** Formats a priority as Ignite does: integers as they are, other numbers with 4 decimals (ties to even, like Python). */
-export function formatScore(value: number): string {
-  if (Number.isInteger(value)) return String(value);
-  if (value === Number.POSITIVE_INFINITY) return 'inf';
-  if (value === Number.NEGATIVE_INFINITY) return '-inf';
-  if (Number.isNaN(value)) return 'nan';
-  // A double lies exactly halfway between two 4-decimal numbers only if it is an odd multiple of 1/32.
-  const thirtySeconds = value * 32;
-  if (Number.isInteger(thirtySeconds) && thirtySeconds % 2 !== 0 && Math.abs(value) < 2 ** 40) {
-    let units = Math.floor(Math.abs(thirtySeconds) * 312.5);
-    if (units % 2 !== 0) units += 1;
-    const digits = String(units).padStart(5, '0');
-    return `${value < 0 ? '-' : ''}${digits.slice(0, -4)}.${digits.slice(-4)}`;
-  }
-  return value.toFixed(4);
-}
+  isObject(value) && ['save', 'load', 'remove', 'list'].every((m) => typeof value[m] === 'function');
 
 /**
  * Saves objects (engine, model, optimizer, metrics, handlers) when its event fires, keeping the `nSaved` best:
@@ -261,7 +116,7 @@ export function formatScore(value: number): string {
  * The checkpoint is plain data plus typed arrays: each object's `stateDict()`; a `tf.LayersModel`'s weights by variable
  * name; a `tf.Optimizer`'s named slots. With one key in `toSave` the data is that object's state itself (as in
  * Ignite); with `includeSelf` it is always `{ [key]: state, checkpointer: this.stateDict() }`.
- * After each save, `CheckpointEvents.SAVED_CHECKPOINT` fires on the engine (registered on first use).
+ * After each save, `CheckpointEvents.SAVED_CHECKPOINT` fires on the engine (registered by `attach`, or on first use).
  *
  * @param toSave the objects to save, by name: Stateful objects, tfjs LayersModels and Optimizers.
  * @param saver where to save: {@link IndexedDBSaver}, {@link MemorySaver}, `DiskSaver` (node) or your own {@link Saver}.
@@ -270,7 +125,7 @@ export function formatScore(value: number): string {
  *
  * @example
  * const checkpoint = new Checkpoint({ trainer, model, optimizer }, new IndexedDBSaver('run-1'), { nSaved: 2 });
- * trainer.on(Events.ITERATION_COMPLETED({ every: 500 }), checkpoint);
+ * checkpoint.attach(trainer, Events.ITERATION_COMPLETED({ every: 500 })); // or trainer.on(event, checkpoint)
  * // keep the best model by validation accuracy, named after the trainer's epoch:
  * evaluator.on(Events.COMPLETED, new Checkpoint({ model }, saver, {
  *   filenamePrefix: 'best', scoreName: 'accuracy', globalStepTransform: globalStepFromEngine(trainer),
@@ -581,190 +436,7 @@ export class Checkpoint extends EventHandler implements Stateful {
    * await Checkpoint.loadObjects({ toLoad: { trainer, model, optimizer }, checkpoint: { saver, filename: 'checkpoint_500.ckpt' } });
    * const { skipped } = await Checkpoint.loadObjects({ toLoad: { model }, checkpoint: pretrained, strict: false });
    */
-  static async loadObjects({ toLoad, checkpoint, strict = true }: LoadObjectsOptions): Promise<LoadReport> {
-    const where = 'Checkpoint.loadObjects';
-    const kinds = kindsOf(where, toLoad, 'loadStateDict');
-    checkBoolean(where, 'option strict', strict);
-    const keys = [...kinds.keys()];
-
-    let data: unknown;
-    const source = checkpoint as { saver?: Saver; filename?: unknown };
-    if (!isPlainObject(checkpoint)) {
-      failType(where, 'argument checkpoint', 'a loaded checkpoint object or { saver, filename }', checkpoint);
-    }
-    if (typeof source.saver?.load === 'function' && typeof source.filename === 'string') {
-      data = await source.saver.load(source.filename);
-    } else {
-      data = checkpoint;
-    }
-    const unsafe = findUnsafeKey(data);
-    if (unsafe !== null) {
-      throw new CheckpointError(unsafeKeyMessage(`${where}: the checkpoint`, unsafe), { code: 'UNSAFE_KEY' });
-    }
-    if (!isPlainObject(data)) {
-      throw new CheckpointError(`${where}: the checkpoint should be an object, got ${describeValue(data)}.`, {
-        code: 'MISMATCH',
-      });
-    }
-
-    // Phase 1: find every problem before touching any object.
-    const entries: { key: string; state: unknown }[] = [];
-    const skipped: LoadIssue[] = [];
-    if (keys.length === 1 && !Object.hasOwn(data, keys[0]!)) {
-      entries.push({ key: keys[0]!, state: data });
-    } else {
-      for (const key of keys) {
-        if (Object.hasOwn(data, key)) entries.push({ key, state: data[key] });
-        else
-          skipped.push({
-            path: key,
-            reason: `not found in the checkpoint (its keys: ${Object.keys(data).join(', ')})`,
-          });
-      }
-    }
-    if (strict && skipped.length > 0) {
-      throw new CheckpointError(
-        `${where}: ${skipped.map((issue) => `object '${issue.path}' from toLoad is ${issue.reason}`).join('; ')}. Use the keys the checkpoint was saved with, or pass strict: false to load the others.`,
-        { code: 'MISMATCH' },
-      );
-    }
-    const plans = new Map<string, LoadPlan>();
-    for (const { key, state } of entries) {
-      const kind = kinds.get(key);
-      if (kind === 'model') plans.set(key, planModelLoad(toLoad[key] as tf.LayersModel, state, key, where));
-      else if (kind === 'optimizer')
-        plans.set(key, await planOptimizerLoad(toLoad[key] as tf.Optimizer, state, key, where));
-    }
-    if (strict) {
-      for (const [key, plan] of plans)
-        if (plan.issues.length > 0) throw mismatchError(where, key, plan.issues, plan.hint);
-    }
-
-    // Phase 2: load.
-    const loaded: string[] = [];
-    for (const { key, state } of entries) {
-      const plan = plans.get(key);
-      if (plan !== undefined) {
-        skipped.push(...plan.issues);
-        await plan.apply();
-        if (kinds.get(key) === 'model' || plan.issues.length === 0) loaded.push(key);
-        continue;
-      }
-      try {
-        await (toLoad[key] as Stateful).loadStateDict(state);
-      } catch (error) {
-        throw new CheckpointError(
-          `${where}: toLoad.${key}.loadStateDict() rejected the checkpoint's '${key}' entry: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
-        );
-      }
-      loaded.push(key);
-    }
-    return { loaded, skipped };
+  static loadObjects(options: LoadObjectsOptions): Promise<LoadReport> {
+    return loadObjects(options);
   }
-}
-
-/**
- * A `globalStepTransform` that reads another engine's progress: its epoch for epoch events (STARTED, EPOCH_*,
- * COMPLETED) and its iteration for iteration events (ITERATION_*, GET_BATCH_*). The event is the one that triggered the
- * save, unless `event` is given. Typical use: name the evaluator's best-model checkpoints after the trainer's epoch.
- *
- * @param engine the engine whose counter to read (usually the trainer).
- * @param event read the counter of this event instead of the triggering one, e.g. `Events.ITERATION_COMPLETED`.
- * @example
- * evaluator.on(Events.COMPLETED, new Checkpoint({ model }, saver, {
- *   scoreName: 'accuracy', globalStepTransform: globalStepFromEngine(trainer),
- * }));
- */
-export function globalStepFromEngine(engine: Engine<any, any>, event?: EventLike): GlobalStepTransform {
-  if (!(engine instanceof Engine)) {
-    throw new TypeError(`globalStepFromEngine: argument engine should be an Engine, got ${describeValue(engine)}.`);
-  }
-  const fixed = event === undefined ? null : eventName(event);
-  return (_engine, triggering) => {
-    const name = fixed ?? triggering;
-    if (name === null) {
-      throw new RangeError(
-        'globalStepFromEngine: no event to read a counter for; pass one as the second argument (e.g. Events.EPOCH_COMPLETED reads state.epoch).',
-      );
-    }
-    try {
-      return engine.getEventAttribValue(name);
-    } catch (cause) {
-      throw new RangeError(
-        `globalStepFromEngine: cannot tell which counter of the engine goes with event '${name}'; pass an event as the second argument (e.g. Events.EPOCH_COMPLETED reads state.epoch), map one with registerEvents(events, { eventToAttr }), or write the transform yourself: () => engine.state.myCounter.`,
-        { cause },
-      );
-    }
-  };
-}
-
-/** Options of {@link resumeOrStart}. */
-export interface ResumeOptions {
-  /** Where the checkpoints are; it must have `latest()` (all kindling savers do). */
-  saver: Saver;
-  /** The objects to restore, keyed as they were saved: e.g. `{ trainer, model, optimizer, checkpointer }`. */
-  toLoad: Record<string, Checkpointable>;
-  /** The engine whose progress is reported; default the first Engine in `toLoad`. */
-  engine?: Engine<any, any>;
-  /** Passed to {@link Checkpoint.loadObjects} (default true). */
-  strict?: boolean;
-  /** Only resume from checkpoints whose file name passes this test (e.g. skip best-model files). */
-  filter?: LatestOptions['filter'];
-}
-
-/** What {@link resumeOrStart} found. */
-export interface ResumeInfo {
-  /** True when a checkpoint was loaded. */
-  resumed: boolean;
-  /** The engine's iteration after loading (0 when starting fresh). */
-  iteration: number;
-  /** The checkpoint loaded, or null. */
-  filename: string | null;
-  /** What loadObjects loaded and skipped, or null when starting fresh. */
-  report: LoadReport | null;
-}
-
-/**
- * On page load: takes the saver's lock (so a second tab fails now, not mid-training), finds the newest checkpoint
- * that loads (damaged ones are skipped with a warning through the kindling logger), and restores every object of
- * `toLoad` from it. Then call `trainer.run(...)` as usual: the engine continues from the restored iteration (a
- * DeterministicEngine also fast-forwards its data). Include a Checkpoint saved with `includeSelf` under the key
- * `checkpointer` so that it keeps rotating the files saved before the reload. RNG state can join as a Stateful:
- * `{ stateDict: getRandomState, loadStateDict: setRandomState }`.
- *
- * @returns `{ resumed, iteration, filename, report }`.
- * @example
- * const saver = new IndexedDBSaver('mnist');
- * const checkpoint = new Checkpoint({ trainer, model, optimizer }, saver, { nSaved: 2 });
- * trainer.on(Events.ITERATION_COMPLETED({ every: 100 }), checkpoint);
- * const { resumed, iteration } = await resumeOrStart({ saver, toLoad: { trainer, model, optimizer } });
- * await trainer.run(loader, { maxEpochs: 10 });
- */
-export async function resumeOrStart(options: ResumeOptions): Promise<ResumeInfo> {
-  const where = 'resumeOrStart';
-  checkPlainObject(where, 'argument options', options, 'an object { saver, toLoad }');
-  checkOptions(where, options, ['saver', 'toLoad', 'engine', 'strict', 'filter']);
-  const { saver, toLoad, strict = true, filter } = options;
-  if (!isPlainOrInstance(saver) || typeof saver.latest !== 'function') {
-    failType(where, 'option saver', 'a Saver with a latest() method (IndexedDBSaver, MemorySaver, DiskSaver)', saver);
-  }
-  kindsOf(where, toLoad, 'loadStateDict');
-  const engine =
-    options.engine ?? Object.values(toLoad).find((value): value is Engine<any, any> => value instanceof Engine);
-  if (typeof saver.acquireLock === 'function') await saver.acquireLock();
-  const logger = getLogger();
-  const latest = await saver.latest({
-    onWarning: (message) => logger.warn(message),
-    ...(filter === undefined ? {} : { filter }),
-  });
-  if (latest === null) return { resumed: false, iteration: engine?.state.iteration ?? 0, filename: null, report: null };
-  if (!isPlainObject(latest.data)) {
-    throw new CheckpointError(
-      `resumeOrStart: checkpoint '${latest.filename}' holds ${describeValue(latest.data)}, not an object of saved states.`,
-      { code: 'MISMATCH' },
-    );
-  }
-  const report = await Checkpoint.loadObjects({ toLoad, checkpoint: latest.data, strict });
-  return { resumed: true, iteration: engine?.state.iteration ?? 0, filename: latest.filename, report };
 }
