@@ -12,11 +12,11 @@
  * Run: `npm run bench:train` (options: `--epochs N`, `--rounds N`, `--batch N`, `--hidden N`, `--backend cpu`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ProgressBar } from '../src/browser';
 import { Events } from '../src/engine';
-import { ProgressBar } from '../src/handlers';
 import { Accuracy, Loss, RunningAverage } from '../src/metrics';
 import { createSupervisedTrainer } from '../src/supervised';
-import { loadDigits } from '../src/test-utils/digits';
+import { loadDigits } from '../src/supervised/digits.test-util';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
-import { type DecodedEvent, decodeEvents, scalarsOf } from '../src/test-utils/tfevents-decoder';
+import { type DecodedEvent, decodeEvents, scalarsOf } from '../src/loggers/tfevents-decoder.test-util';
 
 // Loggers and profilers in Chromium: TensorBoard event files written to OPFS (a sync access handle in a Worker) or
 // IndexedDB, read back and downloaded, then decoded here by an independent decoder (protobufjs + our own .proto, both

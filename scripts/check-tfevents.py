@@ -2,7 +2,7 @@
 """Checks TensorBoard event files with Debian's protobuf tools, independently of kindling and of the Node tests.
 
 Usage: python3 scripts/check-tfevents.py FILE [FILE ...]
-Needs `apt-get install python3-protobuf protobuf-compiler`. Compiles src/test-utils/tensorboard.proto with protoc,
+Needs `apt-get install python3-protobuf protobuf-compiler`. Compiles src/loggers/tensorboard.test-util.proto with protoc,
 checks both masked CRC32C of every TFRecord (CRC computed here), decodes each Event and prints it; exits non-zero on
 the first problem. Not part of CI.
 """
@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PROTO = ROOT / "src" / "test-utils" / "tensorboard.proto"
+PROTO = ROOT / "src" / "loggers" / "tensorboard.test-util.proto"
 
 
 def crc32c(data: bytes) -> int:

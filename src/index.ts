@@ -1,4 +1,5 @@
 // Public exports of `kindling`. Each folder's index.ts lists what it makes public.
+export * from './browser';
 export * from './data';
 export * from './engine';
 export * from './handlers';
@@ -6,4 +7,3 @@ export * from './loggers';
 export * from './metrics';
 export * from './storage';
 export * from './supervised';
-export * from './ui';

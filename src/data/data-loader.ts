@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkBoolean, checkFunction, checkOptions, failRange, failType } from '../internal';
 import { createGenerator, type SeededGenerator } from './random';
 import { TensorDataset } from './tensor-dataset';
 
@@ -112,13 +113,12 @@ function collectTensors(value: unknown, into: Set<tf.Tensor>): Set<tf.Tensor> {
   return into;
 }
 
-function checkIndex(fnName: string, name: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(
-      `${fnName}: argument ${name} should be an integer in [0, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got ${String(value)}.`,
-    );
+function checkIndex(where: string, name: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  const expected = `an integer in [0, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}]`;
+  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > max) {
+    failRange(where, `argument ${name}`, expected, value);
   }
-  return value;
+  return value as number;
 }
 
 /**
@@ -169,31 +169,29 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
    * @throws TypeError for a data set without a length or options of the wrong type; RangeError for a bad batchSize.
    */
   constructor(dataset: Dataset<T>, options: DataLoaderOptions<T, B> = {}) {
-    const { batchSize = 1, shuffle = false, dropLast = false, collate } = options;
+    const where = 'DataLoader';
+    const given = checkOptions(where, options, ['batchSize', 'shuffle', 'dropLast', 'collate']);
     if (dataset === null || (typeof dataset !== 'object' && typeof dataset !== 'function')) {
-      throw new TypeError(
-        `DataLoader: argument dataset should be an array, an ArrayLike, { length, get(i) } or a TensorDataset, got ${dataset === null ? 'null' : typeof dataset}.`,
-      );
+      failType(where, 'argument dataset', 'an array, an ArrayLike, { length, get(i) } or a TensorDataset', dataset);
     }
     const length = (dataset as { length?: unknown }).length;
-    if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
+    if (!Number.isSafeInteger(length) || (length as number) < 0) {
       throw new TypeError(
         `DataLoader: argument dataset should have a non-negative integer length, got length ${String(length)}. ` +
           'Wrap an unsized source as { length, get(i) }, or pass an iterable to engine.run() directly.',
       );
     }
-    if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) {
-      throw new RangeError(`DataLoader: argument batchSize should be a positive integer, got ${String(batchSize)}.`);
+    // A RangeError for any bad batch size, '4' included: the value, not its type, is what to fix.
+    const batchSize = given.batchSize ?? 1;
+    if (!Number.isSafeInteger(batchSize) || (batchSize as number) < 1) {
+      failRange(where, 'argument batchSize', 'a positive integer', batchSize);
     }
-    if (typeof shuffle !== 'boolean') {
-      throw new TypeError(`DataLoader: option shuffle should be a boolean, got ${typeof shuffle}.`);
-    }
-    if (typeof dropLast !== 'boolean') {
-      throw new TypeError(`DataLoader: option dropLast should be a boolean, got ${typeof dropLast}.`);
-    }
-    if (collate !== undefined && typeof collate !== 'function') {
-      throw new TypeError(`DataLoader: option collate should be a function (items) => batch, got ${typeof collate}.`);
-    }
+    const shuffle = checkBoolean(where, 'option shuffle', given.shuffle ?? false);
+    const dropLast = checkBoolean(where, 'option dropLast', given.dropLast ?? false);
+    const collate =
+      given.collate === undefined
+        ? undefined
+        : checkFunction<(items: T[]) => B>(where, 'option collate', given.collate, '(items) => batch');
     if (dataset instanceof TensorDataset) {
       this.#kind = 'tensors';
     } else if (typeof (dataset as Partial<IndexedSource<T>>).get === 'function') {
@@ -202,7 +200,7 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
       this.#kind = 'array';
     }
     this.dataset = dataset;
-    this.batchSize = batchSize;
+    this.batchSize = batchSize as number;
     this.shuffle = shuffle;
     this.dropLast = dropLast;
     this.isAsync = this.#kind === 'indexed' && isAsyncFunction((dataset as IndexedSource<T>).get);
@@ -228,9 +226,8 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
   }
 
   set seed(value: number | null) {
-    if (value !== null && (typeof value !== 'number' || !Number.isSafeInteger(value))) {
-      throw new RangeError(`DataLoader: seed should be a safe integer or null, got ${String(value)}.`);
-    }
+    if (value !== null && !Number.isSafeInteger(value))
+      failRange('DataLoader', 'seed', 'a safe integer or null', value);
     this.#seed = value;
     this.#pass = 0;
   }
@@ -260,9 +257,7 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
     let seed: number | null = null;
     if (this.shuffle) {
       if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) {
-        throw new RangeError(
-          `DataLoader.iterate: argument seed should be a safe integer, got ${String(options.seed)}.`,
-        );
+        failRange('DataLoader.iterate', 'option seed', 'a safe integer', options.seed);
       }
       seed = options.seed ?? this.#baseSeed();
     }

@@ -1,4 +1,5 @@
 import { Engine, Events, type ProcessFunction } from '../engine';
+import { failType, isThenable, lengthOf } from '../internal';
 import { DataLoader } from './data-loader';
 import { getRandomState, isRandomState, manualSeed, type RandomState, setRandomState } from './random';
 
@@ -10,19 +11,10 @@ interface Tracked<B> {
   isExhausted: boolean;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
-}
-
-/** Batches per pass over `data`, or null when the data has no length. */
-function lengthOf(data: unknown): number | null {
-  if (data instanceof DataLoader) return data.length;
-  const length = (data as { length?: unknown } | null)?.length;
-  return typeof length === 'number' && Number.isInteger(length) && length > 0 ? length : null;
+/** Batches per pass over `data`, or null when the data has no positive integer length. */
+function passLengthOf(data: unknown): number | null {
+  const length = lengthOf(data);
+  return length !== null && Number.isInteger(length) && length > 0 ? length : null;
 }
 
 /**
@@ -98,10 +90,10 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
       }
       const { seed, rngStates } = stateDict;
       if (seed !== null && !Number.isSafeInteger(seed)) {
-        throw new TypeError(`${where}: seed should be a safe integer or null, got ${String(seed)}.`);
+        failType(where, 'state dict entry seed', 'a safe integer or null', seed);
       }
       if (!isRandomState(rngStates)) {
-        throw new TypeError(`${where}: rngStates should be a snapshot from getRandomState(), got ${typeof rngStates}.`);
+        failType(where, 'state dict entry rngStates', 'a snapshot from getRandomState()', rngStates);
       }
     }
     super.loadStateDict(stateDict);
@@ -170,7 +162,7 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
   #position(wasExhausted: boolean) {
     const data = this.state.dataloader;
     const iteration = this.state.iteration;
-    const passLength = data === null ? this.state.epochLength : lengthOf(data);
+    const passLength = data === null ? this.state.epochLength : passLengthOf(data);
     if (passLength !== null && passLength > 0) {
       const pass = Math.floor(iteration / passLength);
       const skip = iteration % passLength;

@@ -23,6 +23,7 @@
  * @module
  */
 import seedrandom from 'seedrandom';
+import { checkFunction, checkInteger, describeValue } from '../internal';
 
 /** The internal state of an ARC4 generator, as seedrandom reports it. */
 interface Arc4State {
@@ -62,24 +63,7 @@ function ensureInstalled(): seedrandom.StatefulPRNG<Arc4State> {
 }
 
 function checkSeed(fnName: string, seed: unknown): asserts seed is number {
-  if (typeof seed !== 'number') {
-    throw new TypeError(`${fnName}: argument seed should be an integer, got ${formatValue(seed)}.`);
-  }
-  if (!Number.isSafeInteger(seed)) {
-    throw new RangeError(
-      `${fnName}: argument seed should be a safe integer, got ${seed}. Round it, e.g. Math.floor(seed).`,
-    );
-  }
-}
-
-/** Short description of a value for error messages. */
-function formatValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string')
-    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  return `${typeof value} ${String(value)}`;
+  checkInteger(fnName, 'argument seed', seed, { fix: 'Round it, e.g. Math.floor(seed).' });
 }
 
 /**
@@ -137,7 +121,7 @@ export function isRandomState(value: unknown): value is RandomState {
 export function setRandomState(state: unknown): void {
   if (!isRandomState(state)) {
     throw new TypeError(
-      `setRandomState: argument state should be a snapshot from getRandomState() ({ version: 1, mathRandom: { i, j, S } }), got ${formatValue(state)}.`,
+      `setRandomState: argument state should be a snapshot from getRandomState() ({ version: 1, mathRandom: { i, j, S } }), got ${describeValue(state)}.`,
     );
   }
   // seedrandom copies the given state into a fresh generator; the seed string is then irrelevant.
@@ -156,9 +140,7 @@ export function setRandomState(state: unknown): void {
  * trainer.on(Events.EPOCH_COMPLETED, keepRandomState(async () => { manualSeed(0); await evaluator.run(valLoader); }));
  */
 export function keepRandomState<F extends (...args: any[]) => any>(fn: F): F {
-  if (typeof fn !== 'function') {
-    throw new TypeError(`keepRandomState: argument fn should be a function, got ${formatValue(fn)}.`);
-  }
+  checkFunction('keepRandomState', 'argument fn', fn, '(...args) => result');
   const wrapped = function (this: unknown, ...args: unknown[]) {
     const saved = getRandomState();
     let result: unknown;
@@ -330,7 +312,7 @@ export class SeededGenerator {
     const isWord = (x: unknown) => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 0xffffffff;
     if (!Array.isArray(state) || state.length !== 4 || !state.every(isWord)) {
       throw new TypeError(
-        `SeededGenerator.setState: argument state should be four unsigned 32-bit integers from state(), got ${formatValue(state)}.`,
+        `SeededGenerator.setState: argument state should be four unsigned 32-bit integers from state(), got ${describeValue(state)}.`,
       );
     }
     [this.#a, this.#b, this.#c, this.#d] = state.map((x) => x | 0);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { failType } from '../internal';
 
 /**
  * A data set made of tensors that share their first dimension (one row per example), e.g. inputs and labels.
@@ -28,11 +29,7 @@ export class TensorDataset {
       throw new TypeError('TensorDataset: expected at least one tensor, got none. Pass e.g. new TensorDataset(x, y).');
     }
     tensors.forEach((t, k) => {
-      if (!(t instanceof tf.Tensor)) {
-        throw new TypeError(
-          `TensorDataset: argument ${k} should be a tf.Tensor, got ${t === null ? 'null' : typeof t}.`,
-        );
-      }
+      if (!(t instanceof tf.Tensor)) failType('TensorDataset', `argument ${k}`, 'a tf.Tensor', t);
       if (t.isDisposed) {
         throw new TypeError(`TensorDataset: tensor ${k} is already disposed.`);
       }

@@ -1,3 +1,16 @@
+// The Engine: the loop, its events and its control flags. Longer than 400 lines because it is one class whose parts
+// (#loop, #runEpoch, #fire, #check and the run/resume planning) share the same private state; about half of it is
+// doc comments. run()'s and loadStateDict()'s argument checks live in run-options.ts.
+import {
+  checkFunction,
+  checkOptions,
+  describeValue,
+  failType,
+  isIterable,
+  isPlainObject,
+  isThenable,
+  lengthOf,
+} from '../internal';
 import { TerminateEpochSignal, TerminateSignal } from './errors';
 import {
   type CallableEvent,
@@ -8,10 +21,10 @@ import {
   Events,
   eventName,
   FilteredEvent,
-  formatValue,
   isEventLike,
 } from './events';
 import { getLogger } from './logger';
+import { checkLimit, type RunLimits, readEngineStateDict, readRunOptions } from './run-options';
 import { State } from './state';
 
 /** A handler: a function called as `handler(engine, ...args)`, or an object called as `handler.handle(engine, ...args)`. */
@@ -57,15 +70,6 @@ interface Registration {
 
 const STOP_ITERATION = Events.DATALOADER_STOP_ITERATION.name;
 
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  value !== null &&
-  (typeof value === 'object' || typeof value === 'function') &&
-  typeof (value as PromiseLike<unknown>).then === 'function';
-
-const isIterable = (data: unknown): data is RunData<unknown> =>
-  data != null &&
-  (typeof (data as any)[Symbol.iterator] === 'function' || typeof (data as any)[Symbol.asyncIterator] === 'function');
-
 const now = (): number => performance.now();
 
 /**
@@ -73,7 +77,10 @@ const now = (): number => performance.now();
  *
  * The engine knows nothing of models, metrics or storage: everything else in kindling attaches through events and
  * reads `engine.state`. Handlers that return nothing are called synchronously; a handler that returns a promise is
- * awaited before the loop goes on. See engine-semantics for the exact order of events.
+ * awaited before the loop goes on. Events fire in Ignite's order: STARTED, then per epoch EPOCH_STARTED, per batch
+ * GET_BATCH_STARTED, GET_BATCH_COMPLETED, ITERATION_STARTED, ITERATION_COMPLETED (DATALOADER_STOP_ITERATION when the
+ * data runs out), then EPOCH_COMPLETED, and COMPLETED at the end; TERMINATE, TERMINATE_SINGLE_EPOCH, INTERRUPT and
+ * EXCEPTION_RAISED fire when their causes occur.
  *
  * @example
  * const trainer = new Engine((engine, batch: number[]) => batch.reduce((a, b) => a + b, 0));
@@ -114,12 +121,7 @@ export class Engine<Batch = unknown, Output = unknown> {
   #iteratorSource: unknown = null;
 
   constructor(processFunction: ProcessFunction<Batch, Output>) {
-    if (typeof processFunction !== 'function') {
-      throw new TypeError(
-        `Engine: argument processFunction should be a function (engine, batch) => output, got ${formatValue(processFunction)}.`,
-      );
-    }
-    this.#process = processFunction;
+    this.#process = checkFunction('Engine', 'argument processFunction', processFunction, '(engine, batch) => output');
     this.registerEvents(Object.values(Events));
   }
 
@@ -134,22 +136,15 @@ export class Engine<Batch = unknown, Output = unknown> {
    * engine.registerEvents(Object.values(E), { eventToAttr: { backward: 'backwardCount' } });
    */
   registerEvents(events: readonly EventLike[], options: { eventToAttr?: Record<string, string> } = {}): void {
-    if (!Array.isArray(events)) {
-      throw new TypeError(
-        `Engine.registerEvents: argument events should be an array of events, got ${formatValue(events)}.`,
-      );
-    }
-    const eventToAttr = options.eventToAttr;
-    if (eventToAttr !== undefined && (eventToAttr === null || typeof eventToAttr !== 'object')) {
-      throw new TypeError(
-        `Engine.registerEvents: option eventToAttr should be an object mapping event names to state attributes, got ${formatValue(eventToAttr)}.`,
-      );
+    const where = 'Engine.registerEvents';
+    if (!Array.isArray(events)) failType(where, 'argument events', 'an array of events', events);
+    const { eventToAttr } = checkOptions(where, options, ['eventToAttr']) as { eventToAttr?: Record<string, string> };
+    if (eventToAttr !== undefined && !isPlainObject(eventToAttr)) {
+      failType(where, 'option eventToAttr', 'an object mapping event names to state attributes', eventToAttr);
     }
     events.forEach((event, index) => {
       if (!isEventLike(event) || event instanceof FilteredEvent) {
-        throw new TypeError(
-          `Engine.registerEvents: value at ${index} of events should be an event made by defineEvents or a string, got ${formatValue(event)}.`,
-        );
+        failType(where, `value at ${index} of events`, 'an event made by defineEvents or a string', event);
       }
       const name = eventName(event);
       this.#allowedEvents.add(name);
@@ -169,9 +164,7 @@ export class Engine<Batch = unknown, Output = unknown> {
    * engine.getEventAttribValue(Events.EPOCH_COMPLETED); // engine.state.epoch
    */
   getEventAttribValue(event: EventLike): number {
-    if (!isEventLike(event)) {
-      throw new TypeError(`Engine.getEventAttribValue: argument event should be an event, got ${formatValue(event)}.`);
-    }
+    if (!isEventLike(event)) failType('Engine.getEventAttribValue', 'argument event', 'an event', event);
     return this.#eventValue(eventName(event));
   }
 
@@ -226,9 +219,7 @@ export class Engine<Batch = unknown, Output = unknown> {
 
   /** Removes every registration of `handler` under `event`, whatever its filter. */
   removeEventHandler(handler: Handler<this>, event: EventLike): void {
-    if (!isEventLike(event)) {
-      throw new TypeError(`Engine.removeEventHandler: argument event should be an event, got ${formatValue(event)}.`);
-    }
+    if (!isEventLike(event)) failType('Engine.removeEventHandler', 'argument event', 'an event', event);
     const name = eventName(event);
     const list = this.#handlers.get(name);
     if (list === undefined) {
@@ -239,7 +230,7 @@ export class Engine<Batch = unknown, Output = unknown> {
     const kept = list.filter((registration) => registration.handler !== handler);
     if (kept.length === list.length) {
       throw new Error(
-        `Engine.removeEventHandler: input handler ${formatValue(handler)} is not found among registered event handlers of '${name}'.`,
+        `Engine.removeEventHandler: input handler ${describeValue(handler)} is not found among registered event handlers of '${name}'.`,
       );
     }
     this.#handlers.set(name, kept);
@@ -264,11 +255,7 @@ export class Engine<Batch = unknown, Output = unknown> {
    * });
    */
   observeHandlerCalls(observer: HandlerCallObserver): RemovableEventHandle {
-    if (typeof observer !== 'function') {
-      throw new TypeError(
-        `Engine.observeHandlerCalls: argument observer should be a function (event, handler, call) => call(), got ${formatValue(observer)}.`,
-      );
-    }
+    checkFunction('Engine.observeHandlerCalls', 'argument observer', observer, '(event, handler, call) => call()');
     this.#observers = [...this.#observers, observer];
     let isRemoved = false;
     const remove = () => {
@@ -321,11 +308,7 @@ export class Engine<Batch = unknown, Output = unknown> {
 
   /** Replaces the data: the next batch comes from a new iterator over `data`. */
   setData(data: RunData<Batch>): void {
-    if (!isIterable(data)) {
-      throw new TypeError(
-        `Engine.setData: argument data should be iterable or async iterable, got ${formatValue(data)}.`,
-      );
-    }
+    if (!isIterable(data)) failType('Engine.setData', 'argument data', 'iterable or async iterable', data);
     this.state.dataloader = data;
     this._setupDataIterator();
   }
@@ -348,91 +331,7 @@ export class Engine<Batch = unknown, Output = unknown> {
         'Engine.run: the engine is already running. Await the previous run() before calling run() again.',
       );
     }
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(
-        `Engine.run: argument options should be an object such as { maxEpochs: 5 }, got ${formatValue(options)}.`,
-      );
-    }
-    let { maxEpochs = null, maxIters = null, epochLength = null } = options;
-    const state = this.state;
-    if (data !== null && data !== undefined && !isIterable(data)) {
-      throw new TypeError(`Engine.run: argument data should be iterable or async iterable, got ${formatValue(data)}.`);
-    }
-    data ??= null;
-    if (epochLength !== null && !(Number.isInteger(epochLength) && epochLength >= 0)) {
-      throw new RangeError(
-        `Engine.run: argument epochLength should be a positive integer, got ${formatValue(epochLength)}.`,
-      );
-    }
-    if (maxEpochs !== null && maxIters !== null) {
-      throw new Error(
-        'Engine.run: arguments maxIters and maxEpochs are mutually exclusive. Please provide only maxEpochs or maxIters.',
-      );
-    }
-    if (maxIters !== null && state.maxEpochs !== null) {
-      throw new Error(
-        'Engine.run: to switch from maxEpochs to maxIters mode during resume, you must first reset by setting ' +
-          "'engine.state.maxEpochs = null' before calling run().",
-      );
-    }
-    if (maxEpochs !== null && state.maxIters !== null) {
-      throw new Error(
-        'Engine.run: to switch from maxIters to maxEpochs mode during resume, you must first reset by setting ' +
-          "'engine.state.maxIters = null' before calling run().",
-      );
-    }
-    checkCount('maxEpochs', maxEpochs);
-    checkCount('maxIters', maxIters);
-    if (state.maxEpochs !== null && maxEpochs !== null) {
-      this.#checkLimit('maxEpochs', maxEpochs, 'epoch', state.epoch);
-      state.maxEpochs = maxEpochs;
-    }
-    if (state.maxIters !== null && maxIters !== null) {
-      this.#checkLimit('maxIters', maxIters, 'iteration', state.iteration);
-      state.maxIters = maxIters;
-    }
-
-    const isNewRun = (state.maxEpochs === null && state.maxIters === null) || (this.#isDone() && this.#resume === null);
-    if (isNewRun) {
-      if (data === null && epochLength === null && state.epochLength === null) {
-        throw new Error('Engine.run: epochLength should be provided if data is null.');
-      }
-      if (epochLength === null) epochLength = (data !== null ? lengthOf(data) : null) ?? state.epochLength;
-      if (epochLength !== null && epochLength < 1) {
-        throw new Error('Engine.run: input data has zero size. Please provide non-empty data.');
-      }
-      if (maxIters === null) maxEpochs ??= 1;
-      else maxEpochs = null;
-      this.#discardSuspendedRun();
-      state.iteration = 0;
-      state.epoch = 0;
-      state.maxEpochs = maxEpochs;
-      state.maxIters = maxIters;
-      state.epochLength = epochLength;
-      getLogger().info(
-        `Engine run starting with ${maxIters !== null ? `maxIters=${maxIters}` : `maxEpochs=${maxEpochs}`}.`,
-      );
-    } else {
-      if (state.epochLength !== null) {
-        if (epochLength !== null && epochLength !== state.epochLength) {
-          throw new Error(
-            `Engine.run: argument epochLength should be same as in the state, but given ${epochLength} vs ${state.epochLength}.`,
-          );
-        }
-      } else {
-        if (epochLength === null && data !== null) epochLength = lengthOf(data);
-        if (epochLength !== null) {
-          if (epochLength < 1) throw new Error('Engine.run: input data has zero size. Please provide non-empty data.');
-          state.epochLength = epochLength;
-        }
-      }
-      if (state.epochLength === null && data === null) {
-        throw new Error('Engine.run: epochLength should be provided if data is null.');
-      }
-      if (this.shouldTerminate) this._initIter = 0;
-    }
-    if (this._dataIterator === null) state.dataloader = data;
-
+    this.#planRun(data ?? null, readRunOptions(data, options));
     return new Promise<State<Batch, Output>>((resolve, reject) => {
       this.#waiter = { resolve, reject };
       this.#isRunning = true;
@@ -447,6 +346,82 @@ export class Engine<Batch = unknown, Output = unknown> {
         (error: unknown) => this.#settle(error ?? new Error('Engine.run: the run failed with an empty error.')),
       );
     });
+  }
+
+  /** Applies run()'s checked options to the state: a finished or fresh engine starts a new run, else it goes on. */
+  #planRun(data: RunData<Batch> | null, limits: RunLimits): void {
+    const state = this.state;
+    const { maxEpochs, maxIters } = limits;
+    if (maxIters !== null && state.maxEpochs !== null) {
+      throw new Error(
+        'Engine.run: to switch from maxEpochs to maxIters mode during resume, you must first reset by setting ' +
+          "'engine.state.maxEpochs = null' before calling run().",
+      );
+    }
+    if (maxEpochs !== null && state.maxIters !== null) {
+      throw new Error(
+        'Engine.run: to switch from maxIters to maxEpochs mode during resume, you must first reset by setting ' +
+          "'engine.state.maxIters = null' before calling run().",
+      );
+    }
+    if (state.maxEpochs !== null && maxEpochs !== null) {
+      checkLimit('maxEpochs', maxEpochs, 'epoch', state.epoch);
+      state.maxEpochs = maxEpochs;
+    }
+    if (state.maxIters !== null && maxIters !== null) {
+      checkLimit('maxIters', maxIters, 'iteration', state.iteration);
+      state.maxIters = maxIters;
+    }
+    const isNewRun = (state.maxEpochs === null && state.maxIters === null) || (this.#isDone() && this.#resume === null);
+    if (isNewRun) this.#planNewRun(data, limits);
+    else this.#planResume(data, limits.epochLength);
+    if (this._dataIterator === null) state.dataloader = data;
+  }
+
+  /** A new run: progress back to zero, limits and epoch length from the options (or the data's length). */
+  #planNewRun(data: RunData<Batch> | null, limits: RunLimits): void {
+    const state = this.state;
+    const { maxIters } = limits;
+    let { epochLength } = limits;
+    if (data === null && epochLength === null && state.epochLength === null) {
+      throw new Error('Engine.run: epochLength should be provided if data is null.');
+    }
+    if (epochLength === null) epochLength = (data !== null ? lengthOf(data) : null) ?? state.epochLength;
+    if (epochLength !== null && epochLength < 1) {
+      throw new Error('Engine.run: input data has zero size. Please provide non-empty data.');
+    }
+    const maxEpochs = maxIters === null ? (limits.maxEpochs ?? 1) : null;
+    this.#discardSuspendedRun();
+    state.iteration = 0;
+    state.epoch = 0;
+    state.maxEpochs = maxEpochs;
+    state.maxIters = maxIters;
+    state.epochLength = epochLength;
+    getLogger().info(
+      `Engine run starting with ${maxIters !== null ? `maxIters=${maxIters}` : `maxEpochs=${maxEpochs}`}.`,
+    );
+  }
+
+  /** Going on with an unfinished run (suspended, terminated or loaded): the epoch length must agree with the state. */
+  #planResume(data: RunData<Batch> | null, epochLength: number | null): void {
+    const state = this.state;
+    if (state.epochLength !== null) {
+      if (epochLength !== null && epochLength !== state.epochLength) {
+        throw new Error(
+          `Engine.run: argument epochLength should be same as in the state, but given ${epochLength} vs ${state.epochLength}.`,
+        );
+      }
+    } else {
+      if (epochLength === null && data !== null) epochLength = lengthOf(data);
+      if (epochLength !== null) {
+        if (epochLength < 1) throw new Error('Engine.run: input data has zero size. Please provide non-empty data.');
+        state.epochLength = epochLength;
+      }
+    }
+    if (state.epochLength === null && data === null) {
+      throw new Error('Engine.run: epochLength should be provided if data is null.');
+    }
+    if (this.shouldTerminate) this._initIter = 0;
   }
 
   // ---------------------------------------------------------------- state dict
@@ -469,82 +444,20 @@ export class Engine<Batch = unknown, Output = unknown> {
    * `maxEpochs` / `maxIters`, and every user key. The next `run()` resumes from there. A suspended run is discarded.
    */
   loadStateDict(stateDict: Record<string, unknown>): void {
-    const where = 'Engine.loadStateDict';
-    if (stateDict === null || typeof stateDict !== 'object' || Array.isArray(stateDict)) {
-      throw new TypeError(`${where}: argument stateDict should be an object, got ${formatValue(stateDict)}.`);
-    }
-    for (const key of Object.keys(stateDict)) {
-      if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
-        throw new TypeError(`${where}: key '${key}' is not allowed in a state dict: state dicts are plain data.`);
-      }
-    }
-    const sd = { ...stateDict };
-    const has = (key: string) => key in sd && sd[key] !== undefined;
-    if (has('iteration') && has('epoch')) {
-      throw new Error(
-        `${where}: state dictionary should contain only one of 'iteration' or 'epoch' keys. Found both: iteration=${formatValue(sd.iteration)}, epoch=${formatValue(sd.epoch)}.`,
-      );
-    }
-    if (!has('iteration') && !has('epoch')) {
-      throw new Error(
-        `${where}: required state attribute 'iteration' (or 'epoch') is absent in the provided stateDict.`,
-      );
-    }
-    if (!('epochLength' in sd)) {
-      throw new Error(`${where}: required state attribute 'epochLength' is absent in the provided stateDict.`);
-    }
-    const epochLength = sd.epochLength as number | null;
-    if (epochLength !== null && !(Number.isInteger(epochLength) && epochLength >= 0)) {
-      throw new RangeError(
-        `${where}: epochLength should be a positive integer or null, got ${formatValue(epochLength)}.`,
-      );
-    }
-    for (const key of ['iteration', 'epoch'] as const) {
-      if (has(key) && !(Number.isInteger(sd[key]) && (sd[key] as number) >= 0)) {
-        throw new RangeError(`${where}: ${key} should be a non-negative integer, got ${formatValue(sd[key])}.`);
-      }
-    }
-    const hasProgress = (sd.epoch ?? 0) !== 0 || (sd.iteration ?? 0) !== 0;
-    if (hasProgress && !(epochLength !== null && epochLength > 0)) {
-      throw new Error(
-        `${where}: epochLength must be a positive integer to place iteration/epoch progress, got ${formatValue(epochLength)}.`,
-      );
-    }
-    const hasMaxEpochs = 'maxEpochs' in sd;
-    const hasMaxIters = 'maxIters' in sd;
-    if (hasMaxEpochs === hasMaxIters) {
-      throw new Error(
-        `${where}: state dictionary should contain ${hasMaxEpochs ? 'only' : 'at least'} one of 'maxEpochs' or 'maxIters'.`,
-      );
-    }
-    for (const key of this.stateDictUserKeys) {
-      if (!(key in sd)) {
-        throw new Error(
-          `${where}: required user state attribute '${key}' is absent in the provided stateDict (keys: ${Object.keys(sd).join(', ')}).`,
-        );
-      }
-    }
-    const state = this.state;
-    const iteration = has('iteration') ? (sd.iteration as number) : (sd.epoch as number) * (epochLength ?? 0);
-    const epoch = epochLength !== null && epochLength > 0 ? Math.floor(iteration / epochLength) : 0;
-    const limit = (hasMaxEpochs ? sd.maxEpochs : sd.maxIters) as number | null;
-    if (limit !== null) checkCount(hasMaxEpochs ? 'maxEpochs' : 'maxIters', limit, where);
-    if (limit !== null && hasMaxEpochs && limit < epoch) this.#checkLimit('maxEpochs', limit, 'epoch', epoch, where);
-    if (limit !== null && hasMaxIters && limit < iteration) {
-      this.#checkLimit('maxIters', limit, 'iteration', iteration, where);
-    }
+    const loaded = readEngineStateDict(stateDict, this.stateDictUserKeys);
     this.#discardSuspendedRun();
     // A loaded state is a new starting point: flags left by an earlier run (e.g. terminate() from EarlyStopping)
     // must not change where the resumed run starts.
     this.shouldTerminate = false;
     this.shouldTerminateSingleEpoch = false;
     this.shouldInterrupt = false;
-    for (const key of this.stateDictUserKeys) state[key] = sd[key];
-    state.epochLength = epochLength;
-    state.iteration = iteration;
-    state.epoch = epoch;
-    state.maxEpochs = hasMaxEpochs ? limit : null;
-    state.maxIters = hasMaxIters ? limit : null;
+    const state = this.state;
+    for (const key of this.stateDictUserKeys) state[key] = stateDict[key];
+    state.epochLength = loaded.epochLength;
+    state.iteration = loaded.iteration;
+    state.epoch = loaded.epoch;
+    state.maxEpochs = loaded.maxEpochs;
+    state.maxIters = loaded.maxIters;
   }
 
   // ---------------------------------------------------------------- hooks for subclasses
@@ -618,15 +531,6 @@ export class Engine<Batch = unknown, Output = unknown> {
     );
   }
 
-  #checkLimit(name: string, value: number, progressName: string, progress: number, where = 'Engine.run'): void {
-    if (value < progress) {
-      throw new Error(
-        `${where}: argument ${name} should be greater than or equal to the start ${progressName} defined in the state: ` +
-          `${value} vs ${progress}. Please, set engine.state.${name} = null before calling engine.run() in order to restart the training from the beginning.`,
-      );
-    }
-  }
-
   #expand(event: EventSpec, method: string): EventLike[] {
     if (event instanceof EventList) return [...event.events];
     if (Array.isArray(event)) {
@@ -636,7 +540,7 @@ export class Engine<Batch = unknown, Output = unknown> {
     }
     if (!isEventLike(event)) {
       throw new TypeError(
-        `Engine.${method}: argument event should be an event (e.g. Events.EPOCH_COMPLETED), a filtered event, an event list or a custom event name, got ${formatValue(event)}.`,
+        `Engine.${method}: argument event should be an event (e.g. Events.EPOCH_COMPLETED), a filtered event, an event list or a custom event name, got ${describeValue(event)}.`,
       );
     }
     return [event as EventLike];
@@ -644,12 +548,12 @@ export class Engine<Batch = unknown, Output = unknown> {
 
   #assertAllowed(event: EventLike, method: string): void {
     if (!isEventLike(event)) {
-      throw new TypeError(`Engine.${method}: argument event should be an event, got ${formatValue(event)}.`);
+      throw new TypeError(`Engine.${method}: argument event should be an event, got ${describeValue(event)}.`);
     }
     const name = eventName(event);
     if (!this.#allowedEvents.has(name)) {
       throw new Error(
-        `Engine.${method}: event '${name}' is not a valid event for this ${this.constructor.name}. Register it first with engine.registerEvents([...]).`,
+        `Engine.${method}: event '${name}' is not a valid event for this Engine. Register it first with engine.registerEvents([...]).`,
       );
     }
   }
@@ -879,17 +783,6 @@ export class Engine<Batch = unknown, Output = unknown> {
   }
 }
 
-function checkCount(name: string, value: unknown, where = 'Engine.run'): void {
-  if (value !== null && value !== undefined && !(Number.isInteger(value) && (value as number) >= 1)) {
-    throw new RangeError(`${where}: argument ${name} should be a positive integer, got ${formatValue(value)}.`);
-  }
-}
-
-function lengthOf(data: unknown): number | null {
-  const length = (data as { length?: unknown }).length;
-  return typeof length === 'number' && Number.isFinite(length) ? length : null;
-}
-
 function makeInvoker(
   handler: Handler<any>,
   args: unknown[],
@@ -904,7 +797,7 @@ function makeInvoker(
       eventArg === undefined ? handler.handle(engine, ...args) : handler.handle(engine, eventArg, ...args);
   }
   throw new TypeError(
-    `Engine.addEventHandler: argument handler should be a function (engine, ...args) => void or an object with a handle(engine, ...args) method, got ${formatValue(handler)}.`,
+    `Engine.addEventHandler: argument handler should be a function (engine, ...args) => void or an object with a handle(engine, ...args) method, got ${describeValue(handler)}.`,
   );
 }
 

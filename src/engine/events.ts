@@ -1,3 +1,4 @@
+import { checkFunction, checkPlainObject, checkString, describeValue } from '../internal';
 import type { Engine } from './engine';
 
 /** Decides, from the engine and the event's counter value (epoch, iteration...), whether a handler runs. */
@@ -78,7 +79,7 @@ export class EventList {
     if (other instanceof EventList) return new EventList([...this.events, ...other.events]);
     if (!isEventLike(other)) {
       throw new TypeError(
-        `EventList.or: argument should be an event, a filtered event or an EventList, got ${formatValue(other)}.`,
+        `EventList.or: argument should be an event, a filtered event or an EventList, got ${describeValue(other)}.`,
       );
     }
     return new EventList([...this.events, other]);
@@ -130,7 +131,7 @@ function buildFilter(name: string, options: FilterOptions | undefined): EventFil
   const where = `Events.${name.toUpperCase()}(...)`;
   if (options === null || typeof options !== 'object') {
     throw new TypeError(
-      `${where}: expected one filter object such as { every: 10 }, { once: 3 }, { before: 10, after: 2 } or { eventFilter }, got ${formatValue(options)}.`,
+      `${where}: expected one filter object such as { every: 10 }, { once: 3 }, { before: 10, after: 2 } or { eventFilter }, got ${describeValue(options)}.`,
     );
   }
   const { every, once, before, after, eventFilter } = options as Partial<EveryFilter & OnceFilter & CustomFilter>;
@@ -149,22 +150,17 @@ function buildFilter(name: string, options: FilterOptions | undefined): EventFil
   if (groups !== 1) {
     throw new TypeError(
       `${where}: only one of the input arguments should be specified, except before, after and every: ` +
-        `pass exactly one of eventFilter, once, or every/before/after; got ${formatValue(options)}.`,
+        `pass exactly one of eventFilter, once, or every/before/after; got ${describeValue(options)}.`,
     );
   }
   if (eventFilter !== undefined) {
-    if (typeof eventFilter !== 'function') {
-      throw new TypeError(
-        `${where}: argument eventFilter should be a function (engine, value) => boolean, got ${formatValue(eventFilter)}.`,
-      );
-    }
-    return eventFilter;
+    return checkFunction<EventFilter>(where, 'argument eventFilter', eventFilter, '(engine, value) => boolean');
   }
   if (once !== undefined) {
     const values = typeof once === 'number' ? [once] : once;
     if (!Array.isArray(values) || values.length === 0 || !values.every(isPositiveInteger)) {
       throw new RangeError(
-        `${where}: argument once should either be a positive integer or a list of positive integers, got ${formatValue(once)}.`,
+        `${where}: argument once should either be a positive integer or a list of positive integers, got ${describeValue(once)}.`,
       );
     }
     const wanted = new Set<number>(values as readonly number[]);
@@ -172,17 +168,17 @@ function buildFilter(name: string, options: FilterOptions | undefined): EventFil
   }
   if (every !== undefined && !isPositiveInteger(every)) {
     throw new RangeError(
-      `${where}: argument every should be integer and greater than zero, got ${formatValue(every)}.`,
+      `${where}: argument every should be integer and greater than zero, got ${describeValue(every)}.`,
     );
   }
   if (before !== undefined && !isNonNegativeInteger(before)) {
     throw new RangeError(
-      `${where}: argument before should be integer and greater or equal to zero, got ${formatValue(before)}.`,
+      `${where}: argument before should be integer and greater or equal to zero, got ${describeValue(before)}.`,
     );
   }
   if (after !== undefined && !isNonNegativeInteger(after)) {
     throw new RangeError(
-      `${where}: argument after should be integer and greater or equal to zero, got ${formatValue(after)}.`,
+      `${where}: argument after should be integer and greater or equal to zero, got ${describeValue(after)}.`,
     );
   }
   if (before === undefined && after === undefined) {
@@ -193,22 +189,6 @@ function buildFilter(name: string, options: FilterOptions | undefined): EventFil
   const lower = after ?? 0;
   if (every === undefined) return (_engine, value) => value > lower && value < upper;
   return (_engine, value) => value > lower && value < upper && (value - lower - 1) % every === 0;
-}
-
-/** Renders a value for an error message. */
-export function formatValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'function') return `a function${value.name ? ` ${value.name}` : ''}`;
-  if (typeof value === 'bigint') return `${value}n`;
-  try {
-    const text = JSON.stringify(value, (_key, item) =>
-      typeof item === 'function' ? `[function${item.name ? ` ${item.name}` : ''}]` : item,
-    );
-    if (text !== undefined) return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    // fall through
-  }
-  return String(value);
 }
 
 /**
@@ -222,19 +202,10 @@ export function formatValue(value: unknown): string {
 export function defineEvents<const T extends Record<string, string>>(
   names: T,
 ): { readonly [K in keyof T]: CallableEvent } {
-  if (names === null || typeof names !== 'object') {
-    throw new TypeError(
-      `defineEvents: argument should be an object of { KEY: 'event_name' }, got ${formatValue(names)}.`,
-    );
-  }
+  checkPlainObject('defineEvents', 'argument names', names, "an object of { KEY: 'event_name' }");
   const events: Record<string, CallableEvent> = {};
   for (const [key, name] of Object.entries(names)) {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new TypeError(
-        `defineEvents: the name of event ${key} should be a non-empty string, got ${formatValue(name)}.`,
-      );
-    }
-    events[key] = createEvent(name);
+    events[key] = createEvent(checkString('defineEvents', `the name of event ${key}`, name));
   }
   return Object.freeze(events) as { readonly [K in keyof T]: CallableEvent };
 }

@@ -1,5 +1,15 @@
-import { Engine, getLogger } from '../engine';
-import { describeValue } from './utils';
+import { Engine, type EventSpec, Events, getLogger } from '../engine';
+import {
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkPlainObject,
+  checkStateDict,
+  describeValue,
+  failRange,
+  failType,
+} from '../internal';
+import { EventHandler } from './attachable';
 
 /** Options of {@link EarlyStopping}. */
 export interface EarlyStoppingOptions {
@@ -26,6 +36,24 @@ export interface EarlyStoppingStateDict {
   minDeltaMode: 'abs' | 'rel';
 }
 
+/** Option names of {@link EarlyStoppingOptions}. */
+const OPTION_NAMES: readonly string[] = [
+  'patience',
+  'scoreFunction',
+  'trainer',
+  'minDelta',
+  'cumulativeDelta',
+  'mode',
+  'minDeltaMode',
+];
+
+/** Ignite's option names that kindling spells otherwise. */
+const IGNITE_NAMES: Readonly<Record<string, string>> = {
+  threshold: 'minDelta',
+  cumulative: 'cumulativeDelta',
+  thresholdMode: 'minDeltaMode',
+};
+
 /**
  * Stops the trainer when a score has not improved for `patience` calls.
  *
@@ -35,9 +63,9 @@ export interface EarlyStoppingStateDict {
  *
  * @example
  * const stopper = new EarlyStopping({ patience: 3, scoreFunction: (e) => -e.state.metrics.loss, trainer });
- * evaluator.on(Events.COMPLETED, stopper);
+ * stopper.attach(evaluator); // at its COMPLETED; or evaluator.on(Events.COMPLETED, stopper)
  */
-export class EarlyStopping {
+export class EarlyStopping extends EventHandler {
   /** Calls without improvement to wait for. */
   readonly patience: number;
   /** The function that scores the engine. */
@@ -59,64 +87,37 @@ export class EarlyStopping {
    * @throws TypeError or RangeError when an option is invalid.
    */
   constructor(options: EarlyStoppingOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(
-        `EarlyStopping: argument should be an options object { patience, scoreFunction, trainer }, got ${describeValue(options)}.`,
-      );
-    }
-    const renamed: Record<string, string> = {
-      threshold: 'minDelta',
-      cumulative: 'cumulativeDelta',
-      thresholdMode: 'minDeltaMode',
-    };
-    const known = new Set([
-      'patience',
-      'scoreFunction',
-      'trainer',
-      'minDelta',
-      'cumulativeDelta',
-      'mode',
-      'minDeltaMode',
-    ]);
+    super();
+    const where = 'EarlyStopping';
+    checkPlainObject(where, 'argument options', options, 'an options object { patience, scoreFunction, trainer }');
     for (const key of Object.keys(options)) {
-      if (known.has(key)) continue;
-      const hint = renamed[key] ? `; kindling calls it ${renamed[key]}` : `; known options: ${[...known].join(', ')}`;
-      throw new TypeError(`EarlyStopping: unknown option '${key}'${hint}.`);
+      if (OPTION_NAMES.includes(key)) continue;
+      const hint = Object.hasOwn(IGNITE_NAMES, key)
+        ? `; kindling calls it ${IGNITE_NAMES[key]}`
+        : `; known options: ${OPTION_NAMES.join(', ')}`;
+      throw new TypeError(`${where}: unknown option '${key}'${hint}.`);
     }
     const { patience, scoreFunction, trainer, minDelta = 0, cumulativeDelta = false, mode = 'max' } = options;
     const minDeltaMode = options.minDeltaMode ?? 'abs';
-    if (typeof scoreFunction !== 'function') {
-      throw new TypeError(
-        `EarlyStopping: argument scoreFunction should be a function (engine) => number, got ${describeValue(scoreFunction)}.`,
-      );
-    }
-    if (typeof patience !== 'number' || !Number.isInteger(patience) || patience < 1) {
-      throw new RangeError(
-        `EarlyStopping: argument patience should be positive integer, got ${describeValue(patience)}; pass e.g. patience: 5.`,
-      );
-    }
+    checkFunction(where, 'argument scoreFunction', scoreFunction, '(engine) => number');
+    checkInteger(where, 'argument patience', patience, {
+      min: 1,
+      expected: 'positive integer',
+      fix: 'Pass e.g. patience: 5.',
+    });
     if (!(trainer instanceof Engine)) {
-      throw new TypeError(
-        `EarlyStopping: argument trainer should be an Engine (an instance of Engine), got ${describeValue(trainer)}; pass the engine to stop.`,
-      );
+      failType(where, 'argument trainer', 'an Engine (an instance of Engine)', trainer, 'Pass the engine to stop.');
     }
-    if (typeof minDelta !== 'number' || Number.isNaN(minDelta) || minDelta < 0) {
+    // Ignite's key words: "should not be negative", "should be either 'min' or 'max'".
+    if (typeof minDelta !== 'number' || !(minDelta >= 0 && minDelta < Number.POSITIVE_INFINITY)) {
       throw new RangeError(
-        `EarlyStopping: argument minDelta should not be negative, got ${describeValue(minDelta)}; use mode: 'min' to minimise the score.`,
+        `${where}: argument minDelta should not be negative, got ${describeValue(minDelta)}; use mode: 'min' to minimise the score.`,
       );
     }
-    if (typeof cumulativeDelta !== 'boolean') {
-      throw new TypeError(
-        `EarlyStopping: argument cumulativeDelta should be a boolean, got ${describeValue(cumulativeDelta)}.`,
-      );
-    }
-    if (mode !== 'min' && mode !== 'max') {
-      throw new RangeError(`EarlyStopping: argument mode should be either 'min' or 'max', got ${describeValue(mode)}.`);
-    }
+    checkBoolean(where, 'argument cumulativeDelta', cumulativeDelta);
+    if (mode !== 'min' && mode !== 'max') failRange(where, 'argument mode', "either 'min' or 'max'", mode);
     if (minDeltaMode !== 'abs' && minDeltaMode !== 'rel') {
-      throw new RangeError(
-        `EarlyStopping: argument minDeltaMode should be either 'abs' or 'rel', got ${describeValue(minDeltaMode)}.`,
-      );
+      failRange(where, 'argument minDeltaMode', "either 'abs' or 'rel'", minDeltaMode);
     }
     this.patience = patience;
     this.scoreFunction = scoreFunction;
@@ -125,6 +126,11 @@ export class EarlyStopping {
     this.cumulativeDelta = cumulativeDelta;
     this.mode = mode;
     this.#minDeltaMode = minDeltaMode;
+  }
+
+  /** `attach(evaluator)` scores the evaluator at its `COMPLETED`. */
+  protected get defaultEvent(): EventSpec {
+    return Events.COMPLETED;
   }
 
   /** Calls without improvement so far. */
@@ -198,24 +204,15 @@ export class EarlyStopping {
    * @throws TypeError when `counter` or `bestScore` is missing or of the wrong type.
    */
   loadStateDict(stateDict: Partial<EarlyStoppingStateDict>): void {
-    if (stateDict === null || typeof stateDict !== 'object') {
-      throw new TypeError(`EarlyStopping: loadStateDict expects an object, got ${describeValue(stateDict)}.`);
-    }
-    const { counter, bestScore, minDeltaMode } = stateDict;
-    if (typeof counter !== 'number' || !Number.isInteger(counter) || counter < 0) {
-      throw new TypeError(
-        `EarlyStopping: the state dict should have a non-negative integer 'counter', got ${describeValue(counter)}.`,
-      );
-    }
+    const where = 'EarlyStopping.loadStateDict';
+    const sd = checkStateDict(where, stateDict, ['counter', 'bestScore'], ['minDeltaMode']);
+    const counter = checkInteger(where, "state dict entry 'counter'", sd.counter, { min: 0 });
+    const { bestScore, minDeltaMode } = sd;
     if (bestScore !== null && typeof bestScore !== 'number') {
-      throw new TypeError(
-        `EarlyStopping: the state dict should have 'bestScore' as a number or null, got ${describeValue(bestScore)}.`,
-      );
+      failType(where, "state dict entry 'bestScore'", 'a number or null', bestScore);
     }
     if (minDeltaMode !== undefined && minDeltaMode !== 'abs' && minDeltaMode !== 'rel') {
-      throw new TypeError(
-        `EarlyStopping: the state dict's 'minDeltaMode' should be 'abs' or 'rel', got ${describeValue(minDeltaMode)}.`,
-      );
+      failRange(where, "state dict entry 'minDeltaMode'", "'abs' or 'rel'", minDeltaMode);
     }
     this.#counter = counter;
     this.#bestScore = bestScore;

@@ -9,7 +9,7 @@ import {
   checkString,
   failType,
 } from '../internal';
-import { mismatchError, modelStateDict, planModelLoad, type TensorRecord } from './tf-state';
+import { mismatchError, modelStateDict, planModelLoad, type TensorRecord } from './checkpoint/tf-state';
 
 /** Options of {@link EMAHandler}; names follow the reference's in camelCase. */
 export interface EMAHandlerOptions {

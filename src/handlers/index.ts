@@ -1,3 +1,4 @@
+export { Attachable, EventHandler } from './attachable';
 export {
   BasicTimeProfiler,
   type BasicTimeProfilerResults,
@@ -31,6 +32,7 @@ export {
   type LRFinderSavable,
 } from './lr-finder';
 export {
+  BaseParamScheduler,
   ConcatScheduler,
   type ConcatSchedulerOptions,
   CosineAnnealingScheduler,
@@ -50,14 +52,8 @@ export {
   ReduceLROnPlateauScheduler,
   type SimulatedValue,
 } from './param-scheduler';
-export {
-  ProgressBar,
-  type ProgressBarAttachOptions,
-  type ProgressBarOptions,
-  StreamProgressSink,
-  type WritableLike,
-} from './progress-bar';
-export { DomProgressSink, type DomProgressTarget } from './progress-dom';
+// The package's ProgressBar (this folder's handler plus the page's displays) is exported from src/browser.
+export { type ProgressBarAttachOptions, StreamProgressSink, type WritableLike } from './progress-bar';
 export {
   formatProgressLine,
   formatProgressText,

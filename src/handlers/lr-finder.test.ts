@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataLoader, getRandomState, manualSeed, TensorDataset } from '../data';
 import { Engine, Events, setLogger, silentLogger } from '../engine';
 import { createSupervisedTrainer } from '../supervised';
-import { loadDigits, splitDigits } from '../test-utils/digits';
+import { loadDigits, splitDigits } from '../supervised/digits.test-util';
+import { modelStateDict, optimizerStateDict } from './checkpoint/tf-state';
 import { FastaiLRFinder } from './lr-finder';
-import { modelStateDict, optimizerStateDict } from './tf-state';
 
 /** An optimizer's learning rate (a protected field in tfjs's typings). */
 const rateOf = (optimizer: tf.Optimizer): number => (optimizer as unknown as { learningRate: number }).learningRate;

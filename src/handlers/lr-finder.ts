@@ -18,7 +18,7 @@ import {
   modelStateDict,
   type OptimizerState,
   optimizerStateDict,
-} from './tf-state';
+} from './checkpoint/tf-state';
 
 /** Options of {@link FastaiLRFinder.attach}; names follow the reference's in camelCase. */
 export interface FastaiLRFinderOptions {

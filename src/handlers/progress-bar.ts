@@ -1,8 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Engine, type EventLike, Events, eventName, FilteredEvent } from '../engine';
-import { DomProgressSink } from './progress-dom';
+import {
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  checkString,
+  failType,
+  isPlainObject,
+} from '../internal';
+import { Attachable } from './attachable';
 import { formatNumber, formatProgressLine, type ProgressInfo, type ProgressSink } from './progress-format';
-import { describeValue, isPlainObject } from './utils';
 
 /** The part of a Node `Writable` (e.g. `process.stderr`) the terminal sink uses. */
 export interface WritableLike {
@@ -11,18 +19,15 @@ export interface WritableLike {
   columns?: number;
 }
 
-/** Options of {@link ProgressBar}. Give at most one of `stream`, `element`/`container`, `sink`. */
+/**
+ * Options of the {@link ProgressBar} handler. Give one of `sink` and `stream`. (The package's `ProgressBar`, in
+ * `src/browser/`, adds the page's `element`/`container` and picks a default display.)
+ */
 export interface ProgressBarOptions {
-  /** Terminal stream to draw one updating line on (`\r`); default `process.stderr` in Node. */
-  stream?: WritableLike;
-  /** An existing `<progress>` element to update (browser). */
-  element?: HTMLProgressElement;
-  /** With `element`: where the text (counts, rate, ETA, metrics) goes; default a `<span>` added after it. */
-  textElement?: HTMLElement;
-  /** A parent element to append a `<progress>` and a text `<span>` to (browser; default `document.body`). */
-  container?: HTMLElement;
-  /** A custom display. */
+  /** Where the bar is drawn: a terminal stream's sink, the page's sink, or your own. */
   sink?: ProgressSink;
+  /** Shorthand for `sink: new StreamProgressSink(stream, barWidth)`: one updating line (`\r`) on a terminal. */
+  stream?: WritableLike;
   /** Replaces the default description (`'Epoch'`/`'Iteration'`). */
   desc?: string;
   /** Keep the finished bar visible after its closing event (default false: the terminal line is cleared). */
@@ -49,6 +54,23 @@ export interface ProgressBarAttachOptions {
   closingEvent?: EventLike;
 }
 
+/** The option names of {@link ProgressBarOptions}, and those the package's ProgressBar adds. */
+const OPTION_NAMES = [
+  'sink',
+  'stream',
+  'element',
+  'textElement',
+  'container',
+  'desc',
+  'persist',
+  'minInterval',
+  'barWidth',
+  'now',
+] as const;
+
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
+
 const EVENTS_ORDER = [
   Events.STARTED.name,
   Events.EPOCH_STARTED.name,
@@ -68,16 +90,16 @@ interface OpenBar {
 }
 
 /**
- * Shows training progress: in Node one updating terminal line (on `process.stderr` by default), in the browser a
- * `<progress>` element with a text line. It shows the epoch, the iteration out of the epoch length, the rate, the ETA,
- * and chosen metrics or output values. Redraws are throttled (`minInterval`, 100 ms by default) and only read back
+ * Shows training progress on a {@link ProgressSink}: a terminal line ({@link StreamProgressSink}), the page's
+ * `<progress>` element (`DomProgressSink`, in `src/browser/`) or your own display. It shows the epoch, the iteration
+ * out of the epoch length, the rate, the ETA, and chosen metrics or output values. Redraws are throttled (`minInterval`, 100 ms by default) and only read back
  * a scalar tensor output when it is time to redraw.
  *
  * @example
- * new ProgressBar().attach(trainer, { outputTransform: (loss) => ({ loss }), metricNames: ['accuracy'] });
+ * new ProgressBar({ stream: process.stderr }).attach(trainer, { outputTransform: (loss) => ({ loss }), metricNames: ['accuracy'] });
  * // Epoch [2/5]: [64/128]  50%|██████████          , loss=0.123, accuracy=0.91 [00:06<00:06, 9.87it/s]
  */
-export class ProgressBar {
+export class ProgressBar extends Attachable {
   readonly #sink: ProgressSink;
   readonly #desc: string | null;
   readonly #persist: boolean;
@@ -87,33 +109,19 @@ export class ProgressBar {
 
   /** @param options - where and how to draw, see {@link ProgressBarOptions}. */
   constructor(options: ProgressBarOptions = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`ProgressBar: argument options should be an object, got ${describeValue(options)}.`);
-    }
-    const { desc, persist = false, minInterval = 100, barWidth = 20, now = () => performance.now() } = options;
-    if (desc !== undefined && typeof desc !== 'string') {
-      throw new TypeError(`ProgressBar: argument desc should be a string, got ${describeValue(desc)}.`);
-    }
-    if (typeof minInterval !== 'number' || !(minInterval >= 0)) {
-      throw new RangeError(
-        `ProgressBar: argument minInterval should be a non-negative number of milliseconds, got ${describeValue(minInterval)}.`,
-      );
-    }
-    if (typeof barWidth !== 'number' || !Number.isInteger(barWidth) || barWidth < 1) {
-      throw new RangeError(
-        `ProgressBar: argument barWidth should be a positive integer, got ${describeValue(barWidth)}.`,
-      );
-    }
-    if (typeof now !== 'function') {
-      throw new TypeError(
-        `ProgressBar: argument now should be a function returning milliseconds, got ${describeValue(now)}.`,
-      );
-    }
-    this.#sink = chooseSink(options, barWidth);
-    this.#desc = desc ?? null;
+    super();
+    const where = 'ProgressBar';
+    const given = checkOptions(where, options, OPTION_NAMES);
+    const { desc, persist = false, minInterval = 100, barWidth = 20, now = () => performance.now() } = given;
+    this.#desc = desc === undefined ? null : checkString(where, 'option desc', desc, { allowEmpty: true });
+    this.#minInterval = checkNumber(where, 'option minInterval', minInterval, {
+      min: 0,
+      expected: 'a non-negative number of milliseconds',
+    });
+    const width = checkInteger(where, 'option barWidth', barWidth, { min: 1 });
+    this.#now = checkFunction(where, 'option now', now, '() => milliseconds');
+    this.#sink = chooseSink(options, width);
     this.#persist = Boolean(persist);
-    this.#minInterval = minInterval;
-    this.#now = now;
   }
 
   /**
@@ -121,7 +129,7 @@ export class ProgressBar {
    *
    * @param engine - the engine to follow.
    * @param options - what to show and when, see {@link ProgressBarAttachOptions}.
-   * @returns this bar.
+   * @returns this bar; `bar.remove()` takes its handlers off again.
    */
   attach(engine: Engine<any, any>, options: ProgressBarAttachOptions = {}): this {
     const {
@@ -131,21 +139,15 @@ export class ProgressBar {
       event = Events.ITERATION_COMPLETED,
       closingEvent = Events.EPOCH_COMPLETED,
     } = options;
-    if (metricNames !== 'all' && !(Array.isArray(metricNames) && metricNames.every((m) => typeof m === 'string'))) {
-      throw new TypeError(
-        `ProgressBar.attach: argument metricNames should be an array of metric names or 'all', got ${describeValue(metricNames)}.`,
-      );
+    const where = 'ProgressBar.attach';
+    checkOptions(where, options, ['metricNames', 'outputTransform', 'stateAttributes', 'event', 'closingEvent']);
+    if (metricNames !== 'all' && !isStringArray(metricNames)) {
+      failType(where, 'option metricNames', "an array of metric names or 'all'", metricNames);
     }
-    if (outputTransform !== undefined && typeof outputTransform !== 'function') {
-      throw new TypeError(
-        `ProgressBar.attach: argument outputTransform should be a function (output) => value, got ${describeValue(outputTransform)}.`,
-      );
-    }
-    if (!(Array.isArray(stateAttributes) && stateAttributes.every((a) => typeof a === 'string'))) {
-      throw new TypeError(
-        `ProgressBar.attach: argument stateAttributes should be an array of strings, got ${describeValue(stateAttributes)}.`,
-      );
-    }
+    if (outputTransform !== undefined)
+      checkFunction(where, 'option outputTransform', outputTransform, '(output) => value');
+    if (!isStringArray(stateAttributes))
+      failType(where, 'option stateAttributes', 'an array of strings', stateAttributes);
     const name = eventName(event);
     const closingName = eventName(closingEvent);
     if (![...ITERATION_EVENTS, ...EPOCH_EVENTS].includes(name)) {
@@ -165,8 +167,11 @@ export class ProgressBar {
       );
     }
     const selection: Selection = { metricNames, outputTransform, stateAttributes };
-    engine.addEventHandler(event, (e: Engine<any, any>) => this.#advance(e, name, closingName, selection));
-    engine.addEventHandler(closingEvent, () => this.#close());
+    this.track(
+      engine,
+      engine.addEventHandler(event, (e: Engine<any, any>) => this.#advance(e, name, closingName, selection)),
+      engine.addEventHandler(closingEvent, () => this.#close()),
+    );
     return this;
   }
 
@@ -293,8 +298,11 @@ export class StreamProgressSink implements ProgressSink {
    */
   constructor(stream: WritableLike, barWidth = 20) {
     if (stream === null || typeof stream !== 'object' || typeof stream.write !== 'function') {
-      throw new TypeError(
-        `StreamProgressSink: argument stream should have a write(text) method, e.g. process.stderr, got ${describeValue(stream)}.`,
+      failType(
+        'StreamProgressSink',
+        'argument stream',
+        'an object with a write(text) method, e.g. process.stderr',
+        stream,
       );
     }
     this.#stream = stream;
@@ -338,10 +346,9 @@ export class StreamProgressSink implements ProgressSink {
 }
 
 function chooseSink(options: ProgressBarOptions, barWidth: number): ProgressSink {
-  const { stream, element, textElement, container, sink } = options;
-  const given = [stream, element ?? container, sink].filter((x) => x !== undefined).length;
-  if (given > 1 || (element !== undefined && container !== undefined)) {
-    throw new TypeError('ProgressBar: give at most one of the options stream, element, container and sink.');
+  const { stream, sink } = options;
+  if (sink !== undefined && stream !== undefined) {
+    throw new TypeError('ProgressBar: give at most one of the options stream and sink.');
   }
   if (sink !== undefined) {
     if (
@@ -350,17 +357,12 @@ function chooseSink(options: ProgressBarOptions, barWidth: number): ProgressSink
       typeof sink.update !== 'function' ||
       typeof sink.close !== 'function'
     ) {
-      throw new TypeError(
-        `ProgressBar: argument sink should have update(info) and close(info, persist) methods, got ${describeValue(sink)}.`,
-      );
+      failType('ProgressBar', 'option sink', 'an object with update(info) and close(info, persist) methods', sink);
     }
     return sink;
   }
   if (stream !== undefined) return new StreamProgressSink(stream, barWidth);
-  if (element !== undefined) return new DomProgressSink({ element, textElement });
-  if (container !== undefined) return new DomProgressSink({ container });
-  const stderr = (globalThis as { process?: { stderr?: WritableLike } }).process?.stderr;
-  if (stderr && typeof stderr.write === 'function') return new StreamProgressSink(stderr, barWidth);
-  if (typeof document !== 'undefined' && document.body) return new DomProgressSink({ container: document.body });
-  throw new TypeError('ProgressBar: no place to draw; pass one of the options stream, element, container or sink.');
+  throw new TypeError(
+    "ProgressBar: no place to draw; pass option sink (a ProgressSink) or stream (e.g. process.stderr), or use kindling's ProgressBar, which also draws in the page.",
+  );
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Engine, type EventSpec, Events, type RemovableEventHandle } from '../engine';
-import { describeValue } from './utils';
+import { type Engine, type EventSpec, Events } from '../engine';
+import { checkFunction, checkInteger, checkOptions, checkPlainObject, describeValue, failRange } from '../internal';
+import { EventHandler } from './attachable';
 
 /** Options of {@link ScalarHistory}. */
 export interface ScalarHistoryOptions {
@@ -54,7 +55,7 @@ interface Entry {
  * };
  * trainer.on(Events.ITERATION_COMPLETED({ every: 100 }), new Checkpoint({ model, optimizer, trainer, charts }, saver));
  */
-export class ScalarHistory {
+export class ScalarHistory extends EventHandler {
   readonly #onValues: (iterations: number[], values: number[]) => void;
   readonly #outputTransform: (output: any) => unknown;
   readonly #chunk: number;
@@ -65,41 +66,30 @@ export class ScalarHistory {
   /** Settles once every read started so far has been delivered; never rejects. */
   #delivered: Promise<void> = Promise.resolve();
   #error: { error: unknown } | null = null;
-  readonly #handles = new Map<Engine<any, any>, RemovableEventHandle[]>();
   readonly #startRead = (): void => this.#read();
 
   /** @param options `{ onValues, outputTransform?, chunk?, maxReadsInFlight? }`, see {@link ScalarHistoryOptions}. */
   constructor(options: ScalarHistoryOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(
-        `ScalarHistory: argument options should be { onValues, outputTransform?, chunk? }, got ${describeValue(options)}.`,
-      );
-    }
-    const { onValues, outputTransform = (output: unknown) => output, chunk = 20, maxReadsInFlight = 3 } = options;
-    if (typeof onValues !== 'function') {
-      throw new TypeError(
-        `ScalarHistory: option onValues should be a function (iterations, values) => void, got ${describeValue(onValues)}.`,
-      );
-    }
-    if (typeof outputTransform !== 'function') {
-      throw new TypeError(
-        `ScalarHistory: option outputTransform should be a function (output) => tf.Scalar | number, got ${describeValue(outputTransform)}.`,
-      );
-    }
-    if (!Number.isInteger(chunk) || chunk < 1) {
-      throw new RangeError(`ScalarHistory: option chunk should be a positive integer, got ${describeValue(chunk)}.`);
-    }
+    super();
+    const where = 'ScalarHistory';
+    checkPlainObject(where, 'argument options', options, '{ onValues, outputTransform?, chunk?, maxReadsInFlight? }');
+    const given = checkOptions(where, options, ['onValues', 'outputTransform', 'chunk', 'maxReadsInFlight']);
+    const { outputTransform = (output: unknown) => output, chunk = 20, maxReadsInFlight = 3 } = given;
+    this.#onValues = checkFunction(where, 'option onValues', given.onValues, '(iterations, values) => void');
+    this.#outputTransform = checkFunction(
+      where,
+      'option outputTransform',
+      outputTransform,
+      '(output) => tf.Scalar | number',
+    );
+    this.#chunk = checkInteger(where, 'option chunk', chunk, { min: 1 });
     if (
-      !(maxReadsInFlight === Number.POSITIVE_INFINITY || (Number.isInteger(maxReadsInFlight) && maxReadsInFlight >= 1))
+      maxReadsInFlight !== Number.POSITIVE_INFINITY &&
+      !(Number.isSafeInteger(maxReadsInFlight) && (maxReadsInFlight as number) >= 1)
     ) {
-      throw new RangeError(
-        `ScalarHistory: option maxReadsInFlight should be a positive integer or Infinity, got ${describeValue(maxReadsInFlight)}.`,
-      );
+      failRange(where, 'option maxReadsInFlight', 'a positive integer or Infinity', maxReadsInFlight);
     }
-    this.#maxReadsInFlight = maxReadsInFlight;
-    this.#onValues = onValues;
-    this.#outputTransform = outputTransform;
-    this.#chunk = chunk;
+    this.#maxReadsInFlight = maxReadsInFlight as number;
   }
 
   /** How many recorded values wait for a read to start (at most `chunk`). */
@@ -111,26 +101,29 @@ export class ScalarHistory {
    * Records on `event` (default `ITERATION_COMPLETED`) and starts reads at the end of each epoch and of the run.
    * Attach it before handlers that await {@link flush} on the same event, so that the current value is recorded.
    *
-   * @returns this history.
+   * @returns this history; `remove()` takes its handlers off again.
    * @example
    * new ScalarHistory({ onValues }).attach(trainer, Events.ITERATION_COMPLETED({ every: 10 }));
    */
-  attach(engine: Engine<any, any>, event: EventSpec = Events.ITERATION_COMPLETED): this {
-    if (this.#handles.has(engine)) {
+  override attach(engine: Engine<any, any>, event: EventSpec = this.defaultEvent): this {
+    if (this.isAttachedTo(engine)) {
       throw new Error('ScalarHistory.attach: this history is already attached to that engine; detach it first.');
     }
-    const handles = [engine.addEventHandler(event, this)];
+    super.attach(engine, event);
     for (const end of [Events.EPOCH_COMPLETED, Events.COMPLETED, Events.TERMINATE, Events.INTERRUPT]) {
-      handles.push(engine.addEventHandler(end, this.#startRead));
+      this.track(engine, engine.addEventHandler(end, this.#startRead));
     }
-    this.#handles.set(engine, handles);
     return this;
   }
 
+  /** `attach(engine)` records at every `ITERATION_COMPLETED`. */
+  protected get defaultEvent(): EventSpec {
+    return Events.ITERATION_COMPLETED;
+  }
+
   /** Removes this history's handlers from `engine` and starts a read of what is pending (await {@link flush}). */
-  detach(engine: Engine<any, any>): void {
-    for (const handle of this.#handles.get(engine) ?? []) handle.remove();
-    this.#handles.delete(engine);
+  override detach(engine: Engine<any, any>): void {
+    super.detach(engine);
     this.#read();
   }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Engine, type EventSpec, Events, getLogger } from '../engine';
-import { describeValue, isPlainObject } from './utils';
+import { checkFunction, checkOptions, describeValue, isPlainObject } from '../internal';
+import { EventHandler } from './attachable';
 
 /** Options of {@link TerminateOnNan}. */
 export interface TerminateOnNanOptions {
@@ -34,7 +35,7 @@ interface PendingCheck {
  * // or, checking one entry of a dict output:
  * new TerminateOnNan({ outputTransform: (out) => out.loss }).attach(trainer);
  */
-export class TerminateOnNan {
+export class TerminateOnNan extends EventHandler {
   readonly #outputTransform: (output: any) => unknown;
   readonly #hookedEngines = new WeakSet<Engine<any, any>>();
   #pending: PendingCheck | null = null;
@@ -42,24 +43,38 @@ export class TerminateOnNan {
 
   /** @param options - `{ outputTransform? }`, see {@link TerminateOnNanOptions}. */
   constructor(options: TerminateOnNanOptions = {}) {
-    const { outputTransform = (output: unknown) => output } = options;
-    if (typeof outputTransform !== 'function') {
-      throw new TypeError(
-        `TerminateOnNan: argument outputTransform should be a function (output) => value, got ${describeValue(outputTransform)}.`,
-      );
-    }
-    this.#outputTransform = outputTransform;
+    super();
+    const { outputTransform = (output: unknown) => output } = checkOptions('TerminateOnNan', options, [
+      'outputTransform',
+    ]);
+    this.#outputTransform = checkFunction(
+      'TerminateOnNan',
+      'option outputTransform',
+      outputTransform,
+      '(output) => value',
+    );
+  }
+
+  /** `attach(engine)` checks at every `ITERATION_COMPLETED`. */
+  protected get defaultEvent(): EventSpec {
+    return Events.ITERATION_COMPLETED;
   }
 
   /**
    * Adds this handler to `engine` on `event` (default `ITERATION_COMPLETED`) and the end-of-epoch checks.
    *
-   * @returns this handler.
+   * @returns this handler; `remove()` takes it and its checks off again.
    */
-  attach(engine: Engine<any, any>, event: EventSpec = Events.ITERATION_COMPLETED): this {
-    engine.addEventHandler(event, this);
+  override attach(engine: Engine<any, any>, event: EventSpec = this.defaultEvent): this {
+    super.attach(engine, event);
     this.#hook(engine);
     return this;
+  }
+
+  /** Removes what `attach` (or the first call through `engine.on`) added on `engine`. */
+  override detach(engine: Engine<any, any>): void {
+    super.detach(engine);
+    this.#hookedEngines.delete(engine);
   }
 
   /**
@@ -108,8 +123,11 @@ export class TerminateOnNan {
   #hook(engine: Engine<any, any>): void {
     if (this.#hookedEngines.has(engine)) return;
     this.#hookedEngines.add(engine);
-    engine.addEventHandler(Events.EPOCH_COMPLETED, this.#flush);
-    engine.addEventHandler(Events.COMPLETED, this.#flush);
+    this.track(
+      engine,
+      engine.addEventHandler(Events.EPOCH_COMPLETED, this.#flush),
+      engine.addEventHandler(Events.COMPLETED, this.#flush),
+    );
   }
 
   /** Waits for the outstanding tensor check, if any, and stops the run if it found NaN/Inf. */

@@ -1,5 +1,6 @@
 import { type Engine, type EventSpec, Events } from '../engine';
-import { describeValue } from './utils';
+import { checkBoolean, checkFunction, checkOptions } from '../internal';
+import { Attachable } from './attachable';
 
 /** Options of {@link Timer}. */
 export interface TimerOptions {
@@ -35,7 +36,7 @@ export interface TimerEvents {
  * });
  * trainer.on(Events.EPOCH_COMPLETED, () => console.log(`${timer.value()} s per batch`));
  */
-export class Timer {
+export class Timer extends Attachable {
   readonly #average: boolean;
   readonly #now: () => number;
   #t0 = 0;
@@ -45,17 +46,10 @@ export class Timer {
 
   /** @param options - `{ average?, now? }`, see {@link TimerOptions}. */
   constructor(options: TimerOptions = {}) {
-    const { average = false, now = () => performance.now() } = options;
-    if (typeof average !== 'boolean') {
-      throw new TypeError(`Timer: argument average should be a boolean, got ${describeValue(average)}.`);
-    }
-    if (typeof now !== 'function') {
-      throw new TypeError(
-        `Timer: argument now should be a function returning milliseconds, got ${describeValue(now)}.`,
-      );
-    }
-    this.#average = average;
-    this.#now = now;
+    super();
+    const { average = false, now = () => performance.now() } = checkOptions('Timer', options, ['average', 'now']);
+    this.#average = checkBoolean('Timer', 'option average', average);
+    this.#now = checkFunction('Timer', 'option now', now, '() => milliseconds');
     this.reset();
   }
 
@@ -79,14 +73,33 @@ export class Timer {
    *
    * @param engine - the engine whose events drive the timer.
    * @param events - `{ start, pause, resume, step }`, each an event (filtered events allowed).
-   * @returns this timer.
+   * @returns this timer; `timer.remove()` takes its handlers off again.
    */
   attach(engine: Engine<any, any>, events: TimerEvents = {}): this {
-    const { start = Events.STARTED, pause = Events.COMPLETED, resume, step } = events;
-    engine.addEventHandler(start, () => this.reset());
-    engine.addEventHandler(pause, () => this.pause());
-    if (resume !== undefined) engine.addEventHandler(resume, () => this.resume());
-    if (step !== undefined) engine.addEventHandler(step, () => this.step());
+    const {
+      start = Events.STARTED,
+      pause = Events.COMPLETED,
+      resume,
+      step,
+    } = checkOptions('Timer.attach', events, ['start', 'pause', 'resume', 'step']) as TimerEvents;
+    this.track(
+      engine,
+      engine.addEventHandler(start, () => this.reset()),
+    );
+    this.track(
+      engine,
+      engine.addEventHandler(pause, () => this.pause()),
+    );
+    if (resume !== undefined)
+      this.track(
+        engine,
+        engine.addEventHandler(resume, () => this.resume()),
+      );
+    if (step !== undefined)
+      this.track(
+        engine,
+        engine.addEventHandler(step, () => this.step()),
+      );
     return this;
   }
 

@@ -2,7 +2,7 @@
 // has one shape: `{where}: {subject} should be {expected}, got {value}. {fix}`. Imports nothing outside internal/.
 //
 // `where` names the class or function literally ('Checkpoint', 'Engine.run'): a minifier renames classes, so
-// messages never use `constructor.name`. `subject` says what was wrong: 'argument nSaved', 'option alpha',
+// messages never read the class name from the constructor. `subject` says what was wrong: 'argument nSaved', 'option alpha',
 // "state dict entry 'iteration'".
 import { describeValue } from './describe';
 import { isPlainObject, UNSAFE_KEYS } from './is';

@@ -53,7 +53,9 @@ export function describeValue(value: unknown): string {
   }
   const proto = Object.getPrototypeOf(value);
   if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
-    const name = proto?.constructor?.name;
+    // The given value's own class (Map, Date, a user's class); built-in names survive minification.
+    const ctor: unknown = proto?.constructor;
+    const name = typeof ctor === 'function' ? ctor.name : undefined;
     return name ? `an instance of ${name}` : 'an object';
   }
   try {

@@ -3,3 +3,4 @@
 export * from './checks';
 export * from './describe';
 export * from './is';
+export * from './plain-data';

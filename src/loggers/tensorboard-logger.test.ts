@@ -8,18 +8,11 @@ import { Events } from '../engine';
 import { globalStepFromEngine } from '../handlers';
 import { Accuracy, Loss } from '../metrics';
 import { createSupervisedEvaluator, createSupervisedTrainer } from '../supervised';
-import {
-  crc32c,
-  type DecodedEvent,
-  decodeEvents,
-  masked,
-  readRecords,
-  scalarsOf,
-} from '../test-utils/tfevents-decoder';
 import { GradsHistHandler } from './grads-hist-handler';
 import { GradsScalarHandler } from './grads-scalar-handler';
 import { TensorboardLogger } from './tensorboard-logger';
 import { defaultBucketLimits, encodeEvent, frameRecord, makeHistogram, maskedCrc32c } from './tfevents';
+import { crc32c, type DecodedEvent, decodeEvents, masked, readRecords, scalarsOf } from './tfevents-decoder.test-util';
 import { WeightsHistHandler } from './weights-hist-handler';
 import { WeightsScalarHandler } from './weights-scalar-handler';
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Accuracy } from './accuracy';
 import { NotComputableError } from './metric';
-import { close, computeOver, disposePairs, type Pair, pair, useCpu } from './testing.test-util';
+import { close, computeOver, disposePairs, type Pair, pair, useCpu } from './metric.test-util';
 
 beforeAll(useCpu);
 

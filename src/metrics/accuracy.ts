@@ -1,14 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { DeviceState } from './device-state';
-import {
-  type ClassificationKind,
-  checkSameKind,
-  classificationBatch,
-  describeValue,
-  type PredictionPair,
-  toPair,
-} from './inputs';
-import { Metric, NotComputableError } from './metric';
+import { checkBoolean } from '../internal';
+import { type ClassificationKind, checkSameKind, classificationBatch, type PredictionPair, toPair } from './inputs';
+import { SumCountMetric } from './sum-count';
 
 /**
  * The fraction of correct predictions, over all positions seen since the last reset.
@@ -26,10 +19,8 @@ import { Metric, NotComputableError } from './metric';
  * acc.attach(evaluator, 'accuracy');
  * await evaluator.run(batches); // evaluator.state.metrics.accuracy === 0.93
  */
-export class Accuracy extends Metric<PredictionPair, number> {
+export class Accuracy extends SumCountMetric<PredictionPair> {
   readonly #isMultilabel: boolean;
-  readonly #state = new DeviceState('Accuracy');
-  #numExamples = 0;
   #kind: { kind: ClassificationKind; numClasses: number } | null = null;
 
   /**
@@ -38,17 +29,16 @@ export class Accuracy extends Metric<PredictionPair, number> {
    */
   constructor(options: { isMultilabel?: boolean; outputTransform?: (output: any) => PredictionPair } = {}) {
     super(options);
-    const { isMultilabel = false } = options;
-    if (typeof isMultilabel !== 'boolean') {
-      throw new TypeError(`Accuracy: option isMultilabel should be a boolean, got ${describeValue(isMultilabel)}.`);
-    }
-    this.#isMultilabel = isMultilabel;
+    this.#isMultilabel = checkBoolean('Accuracy', 'option isMultilabel', options.isMultilabel ?? false);
+  }
+
+  protected override get metricName(): string {
+    return 'Accuracy';
   }
 
   /** Frees the on-device count of correct predictions, zeroes the example count and forgets the input kind. */
-  reset(): void {
-    this.#state.reset();
-    this.#numExamples = 0;
+  override reset(): void {
+    super.reset();
     this.#kind = null;
   }
 
@@ -64,21 +54,7 @@ export class Accuracy extends Metric<PredictionPair, number> {
       let correct: tf.Tensor;
       if (batch.kind === 'multilabel') correct = tf.all(tf.equal(batch.pred, batch.target), -1);
       else correct = tf.equal(batch.pred, batch.target);
-      this.#state.add({ correct: tf.sum(tf.cast(correct, 'float32')) });
-      this.#numExamples += batch.count;
+      this.accumulate(tf.sum(tf.cast(correct, 'float32')), batch.count);
     });
-  }
-
-  /**
-   * Reads the correct count back (one `await data()`) and returns it over the number of examples; throws
-   * NotComputableError before any update.
-   */
-  async compute(): Promise<number> {
-    if (this.#numExamples === 0) {
-      throw new NotComputableError('Accuracy must have at least one example before it can be computed.');
-    }
-    const numExamples = this.#numExamples;
-    const sums = await this.#state.read();
-    return (sums.get('correct')?.[0] ?? 0) / numExamples;
   }
 }

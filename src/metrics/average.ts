@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { describeValue } from '../internal';
 import { DeviceState } from './device-state';
-import { describeValue, nest } from './inputs';
+import { nest } from './inputs';
 import { Metric, NotComputableError } from './metric';
 
 /** A value {@link Average} takes: a number or a tensor. */
@@ -21,6 +22,10 @@ export class Average extends Metric<AverageInput, number | number[] | number[][]
   /** @param options.outputTransform maps the engine output to a number or a tensor. */
   constructor(options: { outputTransform?: (output: any) => AverageInput } = {}) {
     super(options);
+  }
+
+  protected override get metricName(): string {
+    return 'Average';
   }
 
   /** Frees the on-device sum and zeroes the sample count. */

@@ -10,7 +10,7 @@ import {
   mIoU,
 } from './confusion-matrix';
 import { NotComputableError } from './metric';
-import { close, computeOver, disposePairs, identityEngine, type Pair, pair, useCpu } from './testing.test-util';
+import { close, computeOver, disposePairs, identityEngine, type Pair, pair, useCpu } from './metric.test-util';
 
 beforeAll(useCpu);
 

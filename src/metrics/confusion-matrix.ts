@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkInteger, describeValue, failType } from '../internal';
 import { DeviceState } from './device-state';
-import { CLASSIFICATION_SHAPES, classificationBatch, describeValue, type PredictionPair, toPair } from './inputs';
+import { CLASSIFICATION_SHAPES, classificationBatch, type PredictionPair, toPair } from './inputs';
 import { Metric, MetricsLambda, NotComputableError } from './metric';
+
+const AVERAGES: readonly unknown[] = ['samples', 'recall', 'precision'];
 
 /** How {@link ConfusionMatrix} normalises: counts (undefined), by samples, by row (recall) or column (precision). */
 export type ConfusionMatrixAverage = 'samples' | 'recall' | 'precision';
@@ -37,18 +40,19 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
   }) {
     super(options);
     const { numClasses, average } = options;
-    if (!(Number.isInteger(numClasses) && numClasses > 1)) {
-      throw new RangeError(
-        `ConfusionMatrix: option numClasses should be an integer > 1, got ${describeValue(numClasses)}.`,
-      );
-    }
-    if (!(average === undefined || average === 'samples' || average === 'recall' || average === 'precision')) {
-      throw new TypeError(
-        `ConfusionMatrix: option average should be undefined, 'samples', 'recall' or 'precision', got ${describeValue(average)}.`,
-      );
-    }
-    this.#numClasses = numClasses;
+    this.#numClasses = checkInteger('ConfusionMatrix', 'option numClasses', numClasses, {
+      min: 2,
+      expected: 'an integer > 1',
+    });
+    if (average !== undefined)
+      if (!(average === undefined || AVERAGES.includes(average))) {
+        failType('ConfusionMatrix', 'option average', "undefined, 'samples', 'recall' or 'precision'", average);
+      }
     this.#average = average;
+  }
+
+  protected override get metricName(): string {
+    return 'ConfusionMatrix';
   }
 
   /** The number of classes. */

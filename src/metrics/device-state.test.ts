@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DeviceState } from './device-state';
-import { useCpu } from './testing.test-util';
+import { useCpu } from './metric.test-util';
 
 beforeAll(useCpu);
 

@@ -1,4 +1,5 @@
-import { describeValue, type PredictionPair } from './inputs';
+import { checkBoolean, checkNumber, checkPlainObject, describeValue, failType } from '../internal';
+import type { PredictionPair } from './inputs';
 import { MetricsLambda } from './metric';
 import { Precision } from './precision';
 import { Recall } from './recall';
@@ -27,16 +28,10 @@ export interface FbetaOptions {
  */
 export class Fbeta extends MetricsLambda<number | number[], [Precision, Recall]> {
   constructor(options: FbetaOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`Fbeta: argument should be an options object { beta, ... }, got ${describeValue(options)}.`);
-    }
+    checkPlainObject('Fbeta', 'argument options', options, 'an options object { beta, ... }');
     const { beta, average = true, outputTransform } = options;
-    if (typeof beta !== 'number' || !(beta > 0) || !Number.isFinite(beta)) {
-      throw new RangeError(`Fbeta: option beta should be a positive number, got ${describeValue(beta)}.`);
-    }
-    if (typeof average !== 'boolean') {
-      throw new TypeError(`Fbeta: option average should be a boolean, got ${describeValue(average)}.`);
-    }
+    checkNumber('Fbeta', 'option beta', beta, { min: 0, minExclusive: true });
+    checkBoolean('Fbeta', 'option average', average);
     for (const [key, metric] of [
       ['precision', options.precision],
       ['recall', options.recall],
@@ -47,10 +42,8 @@ export class Fbeta extends MetricsLambda<number | number[], [Precision, Recall]>
           `Fbeta: outputTransform should not be given with option ${key}; set it on the ${key} metric instead.`,
         );
       }
-      const expected = key === 'precision' ? Precision : Recall;
-      if (!(metric instanceof expected)) {
-        throw new TypeError(`Fbeta: option ${key} should be a ${expected.name}, got ${describeValue(metric)}.`);
-      }
+      const [expected, expectedName] = key === 'precision' ? [Precision, 'Precision'] : [Recall, 'Recall'];
+      if (!(metric instanceof expected)) failType('Fbeta', `option ${key}`, `a ${expectedName}`, metric);
       if (metric.average !== false) {
         throw new RangeError(
           `Fbeta: the given ${key} metric should have average: false (per class), got ${describeValue(metric.average)}.`,
@@ -72,5 +65,9 @@ export class Fbeta extends MetricsLambda<number | number[], [Precision, Recall]>
       precision,
       recall,
     );
+  }
+
+  protected override get metricName(): string {
+    return 'Fbeta';
   }
 }

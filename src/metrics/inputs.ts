@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkFunction, describeValue } from '../internal';
 
 /** What most metrics' `update` takes: `[yPred, y]` or `{ yPred, y }`. */
 export type PredictionPair = readonly [tf.Tensor, tf.Tensor] | { readonly yPred: tf.Tensor; readonly y: tf.Tensor };
@@ -21,22 +22,6 @@ export function toPair(output: unknown, owner: string): [tf.Tensor, tf.Tensor] {
 /** True for a tfjs tensor. */
 export function isTensor(value: unknown): value is tf.Tensor {
   return value instanceof tf.Tensor;
-}
-
-/** A short description of a value for error messages. */
-export function describeValue(value: unknown): string {
-  if (isTensor(value)) return `a tensor of shape [${value.shape}]`;
-  if (Array.isArray(value)) return `an array of ${value.length} (${value.map((v) => describeItem(v)).join(', ')})`;
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an object with keys {${Object.keys(value).join(', ')}}`;
-  return describeItem(value);
-}
-
-function describeItem(value: unknown): string {
-  if (isTensor(value)) return `tensor [${value.shape}]`;
-  if (typeof value === 'string') return `'${value}'`;
-  if (Array.isArray(value)) return 'array';
-  return value === null ? 'null' : typeof value === 'object' ? 'object' : String(value);
 }
 
 /** Which kind of classification input a pair of tensors is. */
@@ -97,31 +82,27 @@ export function classificationBatch(
     (p.length === t.length + 1 && sameShape(p.slice(0, -1), t)) ||
     (p.length === t.length && t[t.length - 1] === 1 && last > 1 && sameShape(p.slice(0, -1), t.slice(0, -1)));
   if (indexTarget && last === 1) return binaryBatch(yPred, y);
-  if (indexTarget) {
-    const count = yPred.size / last;
-    return {
-      kind: 'multiclass',
-      numClasses: last,
-      count,
-      pred: tf.argMax(yPred.reshape([count, last]), -1),
-      target: tf.cast(y.reshape([count]), 'int32'),
-    };
-  }
+  if (indexTarget) return multiclassBatch(yPred, last, (count) => tf.cast(y.reshape([count]), 'int32'));
   if (sameShape(p, t)) {
     if (p.length >= 2 && last > 1) {
-      const count = yPred.size / last;
-      return {
-        kind: 'multiclass',
-        numClasses: last,
-        count,
-        pred: tf.argMax(yPred.reshape([count, last]), -1),
-        target: tf.argMax(y.reshape([count, last]), -1),
-      };
+      return multiclassBatch(yPred, last, (count) => tf.argMax(y.reshape([count, last]), -1));
     }
     return binaryBatch(yPred, y);
   }
   if (p.length + 1 === t.length && sameShape(p, t.slice(0, -1)) && t[t.length - 1] === 1) return binaryBatch(yPred, y);
   throw new RangeError(`${owner}: yPred and y have incompatible shapes, ${shapes}. Expected ${CLASSIFICATION_SHAPES}.`);
+}
+
+/** A multiclass batch: `last` classes, predictions by argmax, targets as class indices from `target(count)`. */
+function multiclassBatch(yPred: tf.Tensor, last: number, target: (count: number) => tf.Tensor): ClassificationBatch {
+  const count = yPred.size / last;
+  return {
+    kind: 'multiclass',
+    numClasses: last,
+    count,
+    pred: tf.argMax(yPred.reshape([count, last]), -1),
+    target: target(count),
+  };
 }
 
 function binaryBatch(yPred: tf.Tensor, y: tf.Tensor): ClassificationBatch {
@@ -171,12 +152,7 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /** Checks `outputTransform` when given: it must be a function. Returns it, or the identity. */
 export function checkOutputTransform<T>(outputTransform: unknown, owner: string): (output: any) => T {
   if (outputTransform === undefined) return (output) => output as T;
-  if (typeof outputTransform !== 'function') {
-    throw new TypeError(
-      `${owner}: option outputTransform should be a function, got ${describeValue(outputTransform)}.`,
-    );
-  }
-  return outputTransform as (output: any) => T;
+  return checkFunction(owner, 'option outputTransform', outputTransform, '(output) => input');
 }
 
 /** Reshapes flat values into nested arrays of `shape` (a number for shape []). */

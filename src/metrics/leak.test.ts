@@ -9,11 +9,11 @@ import { Loss } from './loss';
 import { MeanAbsoluteError } from './mean-absolute-error';
 import { MeanSquaredError } from './mean-squared-error';
 import { BatchWise, EpochWise, type Metric, type MetricUsage, RunningBatchWise, RunningEpochWise } from './metric';
+import { type Pair, useCpu } from './metric.test-util';
 import { Precision } from './precision';
 import { Recall } from './recall';
 import { RootMeanSquaredError } from './root-mean-squared-error';
 import { RunningAverage } from './running-average';
-import { type Pair, useCpu } from './testing.test-util';
 import { TopKCategoricalAccuracy } from './top-k-categorical-accuracy';
 
 beforeAll(useCpu);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { DeviceState } from './device-state';
-import { describeValue, type PredictionPair, toPair } from './inputs';
-import { Metric, NotComputableError } from './metric';
+import { checkFunction, describeValue } from '../internal';
+import { type PredictionPair, toPair } from './inputs';
+import { SumCountMetric } from './sum-count';
 
 /**
  * The average of a loss function over all samples since the last reset, each batch weighted by its size.
@@ -10,11 +10,9 @@ import { Metric, NotComputableError } from './metric';
  * const loss = new Loss((yPred, y) => tf.losses.softmaxCrossEntropy(y, yPred));
  * loss.attach(evaluator, 'loss');
  */
-export class Loss extends Metric<PredictionPair, number> {
+export class Loss extends SumCountMetric<PredictionPair> {
   readonly #lossFn: (yPred: tf.Tensor, y: tf.Tensor) => tf.Scalar | tf.Tensor | number;
   readonly #batchSize: (y: tf.Tensor) => number;
-  readonly #state = new DeviceState('Loss');
-  #numExamples = 0;
 
   /**
    * @param lossFn returns the batch's **average** loss as a scalar tensor (it is called inside `tf.tidy`).
@@ -26,25 +24,13 @@ export class Loss extends Metric<PredictionPair, number> {
     options: { batchSize?: (y: tf.Tensor) => number; outputTransform?: (output: any) => PredictionPair } = {},
   ) {
     super(options);
-    if (typeof lossFn !== 'function') {
-      throw new TypeError(
-        `Loss: argument lossFn should be a function (yPred, y) => scalar, got ${describeValue(lossFn)}.`,
-      );
-    }
+    this.#lossFn = checkFunction('Loss', 'argument lossFn', lossFn, '(yPred, y) => scalar');
     const { batchSize = (y: tf.Tensor) => (y.rank === 0 ? 1 : y.shape[0]) } = options;
-    if (typeof batchSize !== 'function') {
-      throw new TypeError(
-        `Loss: option batchSize should be a function (y) => number, got ${describeValue(batchSize)}.`,
-      );
-    }
-    this.#lossFn = lossFn;
-    this.#batchSize = batchSize;
+    this.#batchSize = checkFunction('Loss', 'option batchSize', batchSize, '(y) => number');
   }
 
-  /** Frees the on-device loss sum and zeroes the sample count. */
-  reset(): void {
-    this.#state.reset();
-    this.#numExamples = 0;
+  protected override get metricName(): string {
+    return 'Loss';
   }
 
   /** Adds `lossFn(yPred, y) * batchSize(y)` to the on-device sum and counts `batchSize(y)` samples (no readback). */
@@ -57,25 +43,14 @@ export class Loss extends Metric<PredictionPair, number> {
     tf.tidy(() => {
       const loss = this.#lossFn(yPred, y);
       if (typeof loss === 'number') {
-        this.#state.add({ sum: loss * n });
+        this.accumulate(loss * n, n);
       } else if (loss instanceof tf.Tensor && loss.rank === 0) {
-        this.#state.add({ sum: tf.mul(loss, n) });
+        this.accumulate(tf.mul(loss, n), n);
       } else {
         throw new RangeError(
           `Loss: lossFn did not return the average loss as a scalar, got ${describeValue(loss)}; reduce it with tf.mean().`,
         );
       }
     });
-    this.#numExamples += n;
-  }
-
-  /** Reads the sum back once and returns the mean loss per sample; throws NotComputableError before any update. */
-  async compute(): Promise<number> {
-    if (this.#numExamples === 0) {
-      throw new NotComputableError('Loss must have at least one example before it can be computed.');
-    }
-    const numExamples = this.#numExamples;
-    const sums = await this.#state.read();
-    return (sums.get('sum')?.[0] ?? 0) / numExamples;
   }
 }

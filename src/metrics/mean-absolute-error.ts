@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { DeviceState } from './device-state';
 import { type PredictionPair, regressionPair } from './inputs';
-import { Metric, NotComputableError } from './metric';
+import { SumCountMetric } from './sum-count';
 
 /**
  * Mean absolute error: the sum of absolute differences divided by the number of samples (the batch dimension,
@@ -10,19 +9,9 @@ import { Metric, NotComputableError } from './metric';
  * @example
  * new MeanAbsoluteError().attach(evaluator, 'mae');
  */
-export class MeanAbsoluteError extends Metric<PredictionPair, number> {
-  readonly #state = new DeviceState('MeanAbsoluteError');
-  #numExamples = 0;
-
-  /** @param options.outputTransform maps the engine output to `[yPred, y]` (same number of values). */
-  constructor(options: { outputTransform?: (output: any) => PredictionPair } = {}) {
-    super(options);
-  }
-
-  /** Frees the on-device sum of absolute errors and zeroes the sample count. */
-  reset(): void {
-    this.#state.reset();
-    this.#numExamples = 0;
+export class MeanAbsoluteError extends SumCountMetric<PredictionPair> {
+  protected override get metricName(): string {
+    return 'MeanAbsoluteError';
   }
 
   /** Adds this batch's sum of `|yPred - y|` to the on-device sum and counts `y.shape[0]` samples (no readback). */
@@ -30,18 +19,7 @@ export class MeanAbsoluteError extends Metric<PredictionPair, number> {
     const [yPred, y] = regressionPair(output, 'MeanAbsoluteError');
     tf.tidy(() => {
       const diff = tf.sub(tf.cast(yPred, 'float32'), tf.reshape(tf.cast(y, 'float32'), yPred.shape));
-      this.#state.add({ sum: tf.sum(tf.abs(diff)) });
+      this.accumulate(tf.sum(tf.abs(diff)), y.rank === 0 ? 1 : y.shape[0]);
     });
-    this.#numExamples += y.rank === 0 ? 1 : y.shape[0];
-  }
-
-  /** Reads the sum back once and returns it over the number of samples; throws NotComputableError before any update. */
-  async compute(): Promise<number> {
-    if (this.#numExamples === 0) {
-      throw new NotComputableError('MeanAbsoluteError must have at least one example before it can be computed.');
-    }
-    const numExamples = this.#numExamples;
-    const sums = await this.#state.read();
-    return (sums.get('sum')?.[0] ?? 0) / numExamples;
   }
 }

@@ -12,9 +12,9 @@ import {
   RunningBatchWise,
   RunningEpochWise,
 } from './metric';
+import { close, disposePairs, identityEngine, type Pair, pair, useCpu } from './metric.test-util';
 import { Precision } from './precision';
 import { Recall } from './recall';
-import { close, disposePairs, identityEngine, type Pair, pair, useCpu } from './testing.test-util';
 
 beforeAll(useCpu);
 

@@ -1,5 +1,10 @@
-import { type CallableEvent, type Engine, type EventLike, Events, type Stateful } from '../engine';
-import { checkOutputTransform, describeValue } from './inputs';
+// Metric (reset / update / compute, attached through three events), the usages, and MetricsLambda. Longer than 400
+// lines because MetricsLambda must stay beside Metric: Metric's arithmetic (add, mul, ...) builds MetricsLambdas and
+// MetricsLambda extends Metric, so two files would import each other and the class extension would meet an
+// uninitialised binding.
+import { type CallableEvent, type Engine, type EventLike, Events, eventName, type Stateful } from '../engine';
+import { checkFunction, checkPlainObject, checkString, describeValue, isPlainObject } from '../internal';
+import { checkOutputTransform } from './inputs';
 
 /**
  * Thrown by `compute()` when a metric has no data to compute from yet (no `update` since the last `reset`).
@@ -108,15 +113,17 @@ export abstract class Metric<In = unknown, Out = number> implements Stateful {
    * @param options.outputTransform maps `engine.state.output` to what `update` takes (default: the output as is).
    */
   constructor(options: { outputTransform?: (output: any) => In } = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`${this.metricName}: options should be an object, got ${describeValue(options)}.`);
-    }
+    checkPlainObject(this.metricName, 'argument options', options);
     this.#outputTransform = checkOutputTransform<In>(options.outputTransform, this.metricName);
   }
 
-  /** The metric's name in error messages (default: the class name). */
+  /**
+   * The metric's name in error messages. Each kindling metric returns its class name literally (a minifier renames
+   * classes, so names are never read from the constructor); a subclass of yours may override it too, else its messages
+   * say 'Metric'.
+   */
   protected get metricName(): string {
-    return this.constructor.name;
+    return 'Metric';
   }
 
   /** Clears the accumulated state (and frees its tensors). Called at the usage's STARTED event. */
@@ -198,11 +205,7 @@ export abstract class Metric<In = unknown, Out = number> implements Stateful {
    */
   attach(engine: AnyEngine, name: string, usage: MetricUsage = EpochWise): void {
     this.#checkUsage(usage, 'attach');
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new TypeError(
-        `${this.metricName}.attach: argument name should be a non-empty string, got ${describeValue(name)}.`,
-      );
-    }
+    checkString(`${this.metricName}.attach`, 'argument name', name);
     this.#acquire(engine, usage);
     this.#record(engine, usage).direct += 1;
     engine.addEventHandler(usage.COMPLETED, this.#completedHandler(usage), name);
@@ -338,8 +341,8 @@ export abstract class Metric<In = unknown, Out = number> implements Stateful {
     if (record.refs > 0) return;
     const others = [...records].filter(([other, r]) => other !== usage && r.refs > 0).map(([other]) => other);
     const removeUnlessShared = (handler: EngineHandler, pick: (u: MetricUsage) => EventLike) => {
-      const name = eventNameOf(pick(usage));
-      if (others.some((other) => eventNameOf(pick(other)) === name)) return;
+      const name = eventName(pick(usage));
+      if (others.some((other) => eventName(pick(other)) === name)) return;
       if (engine.hasEventHandler(handler, pick(usage))) engine.removeEventHandler(handler, pick(usage));
     };
     removeUnlessShared(this.#startedHandler, (u) => u.STARTED);
@@ -399,11 +402,12 @@ export class MetricsLambda<Out = unknown, A extends readonly unknown[] = any[]> 
 
   constructor(fn: (...values: MetricValues<A>) => Out | Promise<Out>, ...args: A) {
     super();
-    if (typeof fn !== 'function') {
-      throw new TypeError(`MetricsLambda: argument fn should be a function, got ${describeValue(fn)}.`);
-    }
-    this.#fn = fn;
+    this.#fn = checkFunction('MetricsLambda', 'argument fn', fn, '(...values) => value');
     this.#args = args;
+  }
+
+  protected override get metricName(): string {
+    return 'MetricsLambda';
   }
 
   /** The arguments the function is applied to (metrics and plain values). */
@@ -472,14 +476,4 @@ function elementwise(a: Arithmetic, b: Arithmetic, fn: (a: number, b: number) =>
   throw new RangeError(
     `Metric.${op}: operands should be numbers or arrays of the same length, got ${describeValue(a)} and ${describeValue(b)}.`,
   );
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-function eventNameOf(event: EventLike): string {
-  return typeof event === 'string' ? event : event.name;
 }

@@ -12,6 +12,7 @@ import { GeometricAverage } from './general/geometric-average';
 import { MetricGroup } from './general/metric-group';
 import { VariableAccumulation } from './general/variable-accumulation';
 import { BatchWise, EpochWise, type Metric, type MetricUsage, RunningBatchWise, RunningEpochWise } from './metric';
+import { useCpu } from './metric.test-util';
 import { Bleu } from './nlp/bleu';
 import { Rouge } from './nlp/rouge';
 import { CosineSimilarity } from './regression/cosine-similarity';
@@ -22,7 +23,6 @@ import { MeanAbsoluteRelativeError } from './regression/mean-absolute-relative-e
 import { MedianAbsoluteError } from './regression/median-absolute-error';
 import { PearsonCorrelation } from './regression/pearson-correlation';
 import { R2Score } from './regression/r2-score';
-import { useCpu } from './testing.test-util';
 import { PSNR } from './vision/psnr';
 import { SSIM } from './vision/ssim';
 

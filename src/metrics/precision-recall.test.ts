@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fbeta } from './fbeta';
 import { NotComputableError } from './metric';
+import { close, computeOver, disposePairs, type Pair, pair, useCpu } from './metric.test-util';
 import { Precision } from './precision';
 import { Recall } from './recall';
-import { close, computeOver, disposePairs, type Pair, pair, useCpu } from './testing.test-util';
 
 beforeAll(useCpu);
 

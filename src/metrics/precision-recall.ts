@@ -1,13 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkBoolean, failType } from '../internal';
 import { DeviceState } from './device-state';
-import {
-  type ClassificationKind,
-  checkSameKind,
-  classificationBatch,
-  describeValue,
-  type PredictionPair,
-  toPair,
-} from './inputs';
+import { type ClassificationKind, checkSameKind, classificationBatch, type PredictionPair, toPair } from './inputs';
 import { Metric, NotComputableError } from './metric';
 
 /**
@@ -49,13 +43,9 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
     super(options);
     const { average = false, isMultilabel = false } = options;
     if (!AVERAGES.includes(average)) {
-      throw new TypeError(
-        `${owner}: option average should be true, false, 'macro', 'micro', 'weighted' or 'samples', got ${describeValue(average)}.`,
-      );
+      failType(owner, 'option average', "true, false, 'macro', 'micro', 'weighted' or 'samples'", average);
     }
-    if (typeof isMultilabel !== 'boolean') {
-      throw new TypeError(`${owner}: option isMultilabel should be a boolean, got ${describeValue(isMultilabel)}.`);
-    }
+    checkBoolean(owner, 'option isMultilabel', isMultilabel);
     this.#owner = owner;
     this.#average = average === true ? 'macro' : average;
     this.#isMultilabel = isMultilabel;

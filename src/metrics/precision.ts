@@ -16,4 +16,8 @@ export class Precision extends PrecisionRecallBase {
   constructor(options: PrecisionRecallOptions = {}) {
     super('Precision', options);
   }
+
+  protected override get metricName(): string {
+    return 'Precision';
+  }
 }

@@ -15,4 +15,8 @@ export class Recall extends PrecisionRecallBase {
   constructor(options: PrecisionRecallOptions = {}) {
     super('Recall', options);
   }
+
+  protected override get metricName(): string {
+    return 'Recall';
+  }
 }

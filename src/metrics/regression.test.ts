@@ -5,8 +5,8 @@ import { Loss } from './loss';
 import { MeanAbsoluteError } from './mean-absolute-error';
 import { MeanSquaredError } from './mean-squared-error';
 import { NotComputableError } from './metric';
+import { computeOver, disposePairs, pair, useCpu } from './metric.test-util';
 import { RootMeanSquaredError } from './root-mean-squared-error';
-import { computeOver, disposePairs, pair, useCpu } from './testing.test-util';
 
 beforeAll(useCpu);
 

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, Events } from '../engine';
 import { Accuracy } from './accuracy';
 import { EpochWise, NotComputableError, RunningEpochWise } from './metric';
+import { close, disposePairs, identityEngine, type Pair, pair, useCpu } from './metric.test-util';
 import { RunningAverage } from './running-average';
-import { close, disposePairs, identityEngine, type Pair, pair, useCpu } from './testing.test-util';
 
 beforeAll(useCpu);
 

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Engine } from '../engine';
 import { Events } from '../engine';
+import { checkNumber, describeValue, failType } from '../internal';
 import { DeviceState } from './device-state';
-import { describeValue } from './inputs';
 import {
   type AnyMetric,
   BatchWise,
@@ -61,9 +61,7 @@ export class RunningAverage extends Metric<RunningAverageInput, number | number[
   constructor(options: RunningAverageOptions = {}) {
     super(options.src === undefined ? options : {});
     const { src, alpha = 0.98, outputTransform } = options;
-    if (src !== undefined && !(src instanceof Metric)) {
-      throw new TypeError(`RunningAverage: option src should be a Metric, got ${describeValue(src)}.`);
-    }
+    if (src !== undefined && !(src instanceof Metric)) failType('RunningAverage', 'option src', 'a Metric', src);
     if (src !== undefined && outputTransform !== undefined) {
       throw new TypeError(
         'RunningAverage: give either src (a Metric) or outputTransform (to read the engine output), not both; ' +
@@ -76,11 +74,12 @@ export class RunningAverage extends Metric<RunningAverageInput, number | number[
           'e.g. new RunningAverage({ outputTransform: (loss) => loss }).',
       );
     }
-    if (typeof alpha !== 'number' || !(alpha > 0 && alpha <= 1)) {
-      throw new RangeError(`RunningAverage: option alpha should be a number in (0, 1], got ${describeValue(alpha)}.`);
-    }
     this.#src = src ?? null;
-    this.#alpha = alpha;
+    this.#alpha = checkNumber('RunningAverage', 'option alpha', alpha, { min: 0, max: 1, minExclusive: true });
+  }
+
+  protected override get metricName(): string {
+    return 'RunningAverage';
   }
 
   /** The smoothing factor. */

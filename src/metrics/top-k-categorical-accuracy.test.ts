@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NotComputableError } from './metric';
-import { computeOver, disposePairs, pair, useCpu } from './testing.test-util';
+import { computeOver, disposePairs, pair, useCpu } from './metric.test-util';
 import { TopKCategoricalAccuracy } from './top-k-categorical-accuracy';
 
 beforeAll(useCpu);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { DeviceState } from './device-state';
-import { CLASSIFICATION_SHAPES, classificationBatch, describeValue, type PredictionPair, toPair } from './inputs';
-import { Metric, NotComputableError } from './metric';
+import { checkInteger } from '../internal';
+import { CLASSIFICATION_SHAPES, classificationBatch, type PredictionPair, toPair } from './inputs';
+import { SumCountMetric } from './sum-count';
 
 /**
  * Top-k accuracy: the fraction of samples whose true class is among the k highest scores. `yPred` (N, ..., C)
@@ -11,10 +11,8 @@ import { Metric, NotComputableError } from './metric';
  * @example
  * new TopKCategoricalAccuracy({ k: 3 }).attach(evaluator, 'top3');
  */
-export class TopKCategoricalAccuracy extends Metric<PredictionPair, number> {
+export class TopKCategoricalAccuracy extends SumCountMetric<PredictionPair> {
   readonly #k: number;
-  readonly #state = new DeviceState('TopKCategoricalAccuracy');
-  #numExamples = 0;
 
   /**
    * @param options.k how many top scores count (a positive integer, default 5).
@@ -22,17 +20,11 @@ export class TopKCategoricalAccuracy extends Metric<PredictionPair, number> {
    */
   constructor(options: { k?: number; outputTransform?: (output: any) => PredictionPair } = {}) {
     super(options);
-    const { k = 5 } = options;
-    if (!(Number.isInteger(k) && k > 0)) {
-      throw new RangeError(`TopKCategoricalAccuracy: option k should be a positive integer, got ${describeValue(k)}.`);
-    }
-    this.#k = k;
+    this.#k = checkInteger('TopKCategoricalAccuracy', 'option k', options.k ?? 5, { min: 1 });
   }
 
-  /** Frees the on-device count of top-k hits and zeroes the sample count. */
-  reset(): void {
-    this.#state.reset();
-    this.#numExamples = 0;
+  protected override get metricName(): string {
+    return 'TopKCategoricalAccuracy';
   }
 
   /**
@@ -40,7 +32,7 @@ export class TopKCategoricalAccuracy extends Metric<PredictionPair, number> {
    */
   update(output: PredictionPair): void {
     const [yPred, y] = toPair(output, 'TopKCategoricalAccuracy');
-    const count = tf.tidy(() => {
+    tf.tidy(() => {
       const batch = classificationBatch(yPred, y, false, 'TopKCategoricalAccuracy');
       if (batch.kind !== 'multiclass') {
         throw new RangeError(
@@ -64,22 +56,7 @@ export class TopKCategoricalAccuracy extends Metric<PredictionPair, number> {
       const rank = tf.sum(tf.cast(tf.logicalOr(above, tiedBefore), 'int32'), 1);
       const isValid = tf.logicalAnd(tf.greaterEqual(target, 0), tf.less(target, c));
       const correct = tf.logicalAnd(tf.less(rank, this.#k), isValid);
-      this.#state.add({ correct: tf.sum(tf.cast(correct, 'float32')) });
-      return batch.count;
+      this.accumulate(tf.sum(tf.cast(correct, 'float32')), batch.count);
     });
-    this.#numExamples += count;
-  }
-
-  /**
-   * Reads the hit count back once and returns it over the number of samples; throws NotComputableError before any
-   * update.
-   */
-  async compute(): Promise<number> {
-    if (this.#numExamples === 0) {
-      throw new NotComputableError('TopKCategoricalAccuracy must have at least one example before it can be computed.');
-    }
-    const numExamples = this.#numExamples;
-    const sums = await this.#state.read();
-    return (sums.get('correct')?.[0] ?? 0) / numExamples;
   }
 }

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { payload } from '../test-utils/disk-child';
+import { payload } from './disk-child.test-util';
 import { DiskSaver } from './disk-saver';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const CHILD = fileURLToPath(new URL('../test-utils/disk-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./disk-child.test-util.ts', import.meta.url));
 const KILLS = 30;
 
 let dir = '';

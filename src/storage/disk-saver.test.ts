@@ -12,7 +12,7 @@ import { encodeCheckpoint } from './encoding';
 import { CheckpointError } from './errors';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const CHILD = fileURLToPath(new URL('../test-utils/disk-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./disk-child.test-util.ts', import.meta.url));
 const LOCK = '.kindling.lock';
 
 const dirs: string[] = [];

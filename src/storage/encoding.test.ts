@@ -54,7 +54,7 @@ describe('encodeCheckpoint / decodeCheckpoint', () => {
 
   it('rejects non-plain objects, functions, cycles and unsafe keys, naming the path', () => {
     expect(() => encodeCheckpoint({ a: { b: new Map() } }, 'S.save')).toThrow(
-      /S\.save: .*found a Map at a\.b\. Convert it/,
+      /S\.save: .*found an instance of Map at a\.b\. Convert it/,
     );
     expect(() => encodeCheckpoint({ f: () => 1 }, 'S.save')).toThrow(TypeError);
     const cyclic: Record<string, unknown> = {};

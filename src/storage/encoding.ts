@@ -1,10 +1,15 @@
 // Splits checkpoint data into a JSON-safe skeleton and its typed arrays, and puts them back together.
 // Every saver stores the two parts separately: the skeleton is small, the typed arrays stay binary.
+import {
+  describeValue,
+  findUnsafeKey,
+  formatPath,
+  isPlainObject,
+  type PathSegment,
+  UNSAFE_KEYS,
+  unsafeKeyMessage,
+} from '../internal';
 import { CheckpointError } from './errors';
-import { describeValue } from './saver';
-
-/** Keys that plain data never has and that could reach an object's prototype if merged: always rejected. */
-export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** The typed array classes a checkpoint may hold, by name. */
 export const TYPED_ARRAYS = {
@@ -25,9 +30,6 @@ export const TYPED_ARRAYS = {
 export type TypedArrayName = keyof typeof TYPED_ARRAYS;
 /** A typed array a checkpoint may hold. */
 export type AnyTypedArray = InstanceType<(typeof TYPED_ARRAYS)[TypedArrayName]>;
-
-/** A step into nested data: an object key or an array index. */
-export type PathSegment = string | number;
 
 /** Where a typed array sat in the data, its class and its size. */
 export interface BufferEntry {
@@ -63,23 +65,6 @@ export function typedArrayName(value: unknown): TypedArrayName | null {
   const tag = Object.prototype.toString.call(value).slice(8, -1);
   return Object.hasOwn(TYPED_ARRAYS, tag) ? (tag as TypedArrayName) : null;
 }
-
-/** Formats a path for messages: `model.weights[3].data`. */
-export function formatPath(path: readonly PathSegment[]): string {
-  if (path.length === 0) return '(root)';
-  let text = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') text += `[${segment}]`;
-    else if (/^[A-Za-z_$][\w$]*$/.test(segment)) text += text === '' ? segment : `.${segment}`;
-    else text += `[${JSON.stringify(segment)}]`;
-  }
-  return text;
-}
-
-const isPlainObject = (value: object): boolean => {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-};
 
 /**
  * Splits `data` into a JSON-safe header and its typed arrays without copying them (a view over part of a larger
@@ -254,22 +239,6 @@ function setAtPath(root: unknown, path: unknown, value: unknown): unknown {
  * (`__proto__`, `constructor`, `prototype`): loaded checkpoints are data only. Typed arrays are not entered.
  */
 export function assertSafeKeys(data: unknown, where: string): void {
-  const stack: { value: unknown; path: PathSegment[] }[] = [{ value: data, path: [] }];
-  const seen = new Set<object>();
-  while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
-    if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || seen.has(value)) continue;
-    seen.add(value);
-    for (const key of Reflect.ownKeys(value)) {
-      if (typeof key !== 'string') continue;
-      if (UNSAFE_KEYS.has(key)) {
-        throw new CheckpointError(
-          `${where} contains the key '${key}' at ${formatPath([...path, key])}; checkpoints are plain data and never hold '__proto__', 'constructor' or 'prototype'. The checkpoint was not loaded: it may have been tampered with.`,
-          { code: 'UNSAFE_KEY' },
-        );
-      }
-      const child = (value as Record<string, unknown>)[key];
-      stack.push({ value: child, path: [...path, Array.isArray(value) && /^\d+$/.test(key) ? Number(key) : key] });
-    }
-  }
+  const found = findUnsafeKey(data);
+  if (found !== null) throw new CheckpointError(unsafeKeyMessage(where, found), { code: 'UNSAFE_KEY' });
 }

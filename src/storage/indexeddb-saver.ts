@@ -1,10 +1,13 @@
+// IndexedDBSaver: checkpoints in two object stores (metadata apart from weights), each written in one transaction,
+// guarded by a Web Lock. A little over 400 lines: one class whose transaction, lock and read paths share private state.
 import { promisifyRequest } from 'idb-keyval';
+import { checkBoolean, checkFunction, checkOptions, checkString } from '../internal';
 import { CorruptDataError, decodeCheckpoint, encodeCheckpoint } from './encoding';
 import { CheckpointError } from './errors';
+import { latestCheckpoint } from './latest';
 import {
   type CheckpointInfo,
   checkFilename,
-  describeValue,
   type LatestOptions,
   preciseNow,
   type SaveMetadata,
@@ -104,20 +107,15 @@ export class IndexedDBSaver implements Saver {
   #lockPending: Promise<() => void> | null = null;
 
   constructor(dbName = 'kindling', options: IndexedDBSaverOptions = {}) {
-    if (typeof dbName !== 'string' || dbName.length === 0) {
-      throw new TypeError(
-        `IndexedDBSaver: argument dbName should be a non-empty string, got ${describeValue(dbName)}.`,
-      );
-    }
-    if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
-      throw new TypeError(
-        `IndexedDBSaver: option onWarning should be a function, got ${describeValue(options.onWarning)}.`,
-      );
-    }
-    this.dbName = dbName;
+    const where = 'IndexedDBSaver';
+    this.dbName = checkString(where, 'argument dbName', dbName);
+    const { lock = true, onWarning } = checkOptions(where, options, ['lock', 'onWarning']);
     this.lockName = `kindling:${dbName}`;
-    this.#useLock = options.lock ?? true;
-    this.#warn = options.onWarning ?? ((message) => console.warn(message));
+    this.#useLock = checkBoolean(where, 'option lock', lock);
+    this.#warn =
+      onWarning === undefined
+        ? (message) => console.warn(message)
+        : checkFunction<(message: string) => void>(where, 'option onWarning', onWarning, '(message) => void');
   }
 
   /**
@@ -204,20 +202,8 @@ export class IndexedDBSaver implements Saver {
    */
   async latest(options: LatestOptions = {}): Promise<StoredCheckpoint | null> {
     const warn = options.onWarning ?? this.#warn;
-    const records = (await this.#metaRecords(warn)).reverse();
-    for (const record of records) {
-      if (options.filter !== undefined && !options.filter(record.filename, record.metadata)) continue;
-      try {
-        return await this.#read(record.filename, 'IndexedDBSaver.latest');
-      } catch (error) {
-        if (!(error instanceof CheckpointError) || (error.code !== 'CORRUPT' && error.code !== 'NOT_FOUND'))
-          throw error;
-        if (error.code === 'CORRUPT') {
-          warn(`${error.message} Skipped it; trying the next newest checkpoint.`);
-        }
-      }
-    }
-    return null;
+    const read = (filename: string) => this.#read(filename, 'IndexedDBSaver.latest');
+    return latestCheckpoint(await this.#metaRecords(warn), read, options, warn);
   }
 
   /**

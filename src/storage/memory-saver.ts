@@ -1,5 +1,6 @@
 import { encodeCheckpoint } from './encoding';
 import { CheckpointError } from './errors';
+import { latestCheckpoint } from './latest';
 import {
   type CheckpointInfo,
   checkFilename,
@@ -47,14 +48,7 @@ export class MemorySaver implements Saver {
   /** A deep copy of the data saved under `filename`; rejects with CheckpointError `NOT_FOUND` if there is none. */
   async load(filename: string): Promise<unknown> {
     checkFilename('MemorySaver.load', filename);
-    const entry = this.#entries.get(filename);
-    if (entry === undefined) {
-      throw new CheckpointError(
-        `MemorySaver.load: no checkpoint named '${filename}'; saved ones: ${this.#names() || '(none)'}.`,
-        { code: 'NOT_FOUND' },
-      );
-    }
-    return structuredClone(entry.data);
+    return structuredClone(this.#entry('MemorySaver.load', filename).data);
   }
 
   /** Forgets the checkpoint saved under `filename`; does nothing if there is none. */
@@ -80,19 +74,31 @@ export class MemorySaver implements Saver {
 
   /** The newest checkpoint (passing `options.filter`), or null when there is none. */
   async latest(options: LatestOptions = {}): Promise<StoredCheckpoint | null> {
-    let newest: [string, Entry] | null = null;
-    for (const item of this.#entries) {
-      if (options.filter !== undefined && !options.filter(item[0], item[1].metadata)) continue;
-      if (newest === null || item[1].savedAt >= newest[1].savedAt) newest = item;
-    }
-    if (newest === null) return null;
-    const [filename, entry] = newest;
+    return latestCheckpoint(await this.listInfo(), async (filename) => this.#stored(filename), options, console.warn);
+  }
+
+  /** A copy of the checkpoint saved under `filename`, with its metadata and time. */
+  #stored(filename: string): StoredCheckpoint {
+    const entry = this.#entry('MemorySaver.latest', filename);
     return {
       filename,
       data: structuredClone(entry.data),
       metadata: entry.metadata === undefined ? undefined : structuredClone(entry.metadata),
       savedAt: entry.savedAt,
     };
+  }
+
+  #entry(where: string, filename: string): Entry {
+    const entry = this.#entries.get(filename);
+    if (entry === undefined) {
+      throw new CheckpointError(
+        `${where}: no checkpoint named '${filename}'; saved ones: ${this.#names() || '(none)'}.`,
+        {
+          code: 'NOT_FOUND',
+        },
+      );
+    }
+    return entry;
   }
 
   #names(): string {

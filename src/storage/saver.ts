@@ -1,3 +1,5 @@
+import { checkString } from '../internal';
+
 /**
  * What {@link Checkpoint} tells a saver about each checkpoint (Ignite's `metadata`): the file name without step and
  * score, the score name if any, and the priority that ranked it. Savers store it beside the data, untouched.
@@ -90,22 +92,11 @@ export interface Saver {
 
 /** Throws a TypeError unless `filename` is a non-empty string: the savers' common argument check. */
 export function checkFilename(where: string, filename: unknown): asserts filename is string {
-  if (typeof filename !== 'string' || filename.length === 0) {
-    throw new TypeError(`${where}: argument filename should be a non-empty string, got ${describeValue(filename)}.`);
-  }
+  checkString(where, 'argument filename', filename);
 }
 
-/** A short description of a value for error messages. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  if (typeof value === 'function') return `a function ${value.name || '(anonymous)'}`;
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  const name = Object.getPrototypeOf(value)?.constructor?.name;
-  return name && name !== 'Object' ? `a ${name}` : 'an object';
-}
+// disk-saver.ts imports describeValue from here; the one implementation is internal/'s.
+export { describeValue } from '../internal';
 
 /** Current time in milliseconds since the epoch, with sub-millisecond precision so that successive saves order. */
 export function preciseNow(): number {

@@ -109,7 +109,7 @@ describe.each(makers)('%s', (_, make) => {
 
   it('rejects data that is not plain, and bad file names', async () => {
     const saver = await make();
-    await expect(saver.save({ when: new Date() }, 'x.ckpt')).rejects.toThrow(/found a Date at when/);
+    await expect(saver.save({ when: new Date() }, 'x.ckpt')).rejects.toThrow(/found an instance of Date at when/);
     await expect(saver.save({}, '')).rejects.toThrow(TypeError);
     expect(await saver.list()).toEqual([]);
   });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Engine, RemovableEventHandle } from '../engine';
 import { Events } from '../engine';
+import { describeValue, failType, isPlainObject } from '../internal';
 
 /** A model the supervised helpers can drive: a tfjs `LayersModel`, or a function from inputs to predictions. */
 export type SupervisedModel<X = any, Y = any> = tf.LayersModel | ((x: X) => Y);
@@ -28,28 +29,11 @@ export function defaultPrepareBatch<X = tf.Tensor, Y = tf.Tensor>(batch: readonl
   );
 }
 
-/** Renders a value for an error message. */
-export function formatValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'function') return `a function${value.name ? ` ${value.name}` : ''}`;
-  if (value instanceof tf.Tensor) return `a tensor of shape [${value.shape}]`;
-  if (value !== null && typeof value === 'object' && value.constructor !== Object && !Array.isArray(value)) {
-    return `an instance of ${value.constructor?.name ?? 'an unknown class'}`;
-  }
-  try {
-    const text = JSON.stringify(value);
-    if (text !== undefined) return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    // fall through
-  }
-  return String(value);
-}
-
 function describeBatch(batch: unknown): string {
   if (batch instanceof tf.Tensor) return `a tensor of shape [${batch.shape}]`;
   if (Array.isArray(batch)) return `an array of length ${batch.length}`;
   if (batch !== null && typeof batch === 'object') return `an object with keys [${Object.keys(batch).join(', ')}]`;
-  return formatValue(batch);
+  return describeValue(batch);
 }
 
 /** True for a tfjs `LayersModel` (a `Sequential` included). */
@@ -60,9 +44,7 @@ export function isLayersModel(model: unknown): model is tf.LayersModel {
 /** Checks the arguments every helper shares; throws a TypeError naming the bad one. */
 export function checkModel(where: string, model: unknown): void {
   if (!isLayersModel(model) && typeof model !== 'function') {
-    throw new TypeError(
-      `${where}: argument model should be a tf.LayersModel or a function (x) => yPred, got ${formatValue(model)}.`,
-    );
+    failType(where, 'argument model', 'a tf.LayersModel or a function (x) => yPred', model);
   }
 }
 
@@ -79,20 +61,7 @@ export function checkOptimizer(where: string, optimizer: unknown): asserts optim
     typeof candidate.applyGradients !== 'function' ||
     typeof candidate.computeGradients !== 'function'
   ) {
-    throw new TypeError(
-      `${where}: argument optimizer should be a tf.Optimizer such as tf.train.adam(1e-3), got ${formatValue(optimizer)}.`,
-    );
-  }
-}
-
-/**
- * Throws a TypeError unless `value` is a function (or undefined, when `optional`); `shape` describes its signature in
- * the message.
- */
-export function checkFunction(where: string, name: string, value: unknown, shape: string, optional = true): void {
-  if (optional && value === undefined) return;
-  if (typeof value !== 'function') {
-    throw new TypeError(`${where}: argument ${name} should be a function ${shape}, got ${formatValue(value)}.`);
+    failType(where, 'argument optimizer', 'a tf.Optimizer such as tf.train.adam(1e-3)', optimizer);
   }
 }
 
@@ -119,7 +88,7 @@ export function addRegularization(model: SupervisedModel, loss: tf.Scalar): tf.S
 /** Asserts the loss function returned a scalar tensor; else throws a TypeError with how to reduce it. */
 export function checkLoss(where: string, loss: unknown): asserts loss is tf.Scalar {
   if (!(loss instanceof tf.Tensor) || loss.rank !== 0) {
-    const given = loss instanceof tf.Tensor ? `a tensor of shape [${loss.shape}]` : formatValue(loss);
+    const given = loss instanceof tf.Tensor ? `a tensor of shape [${loss.shape}]` : describeValue(loss);
     throw new TypeError(
       `${where}: lossFn(yPred, y) should return a scalar tensor, got ${given}. ` +
         'Reduce it, e.g. with tf.losses.softmaxCrossEntropy(y, yPred) or tf.mean(...).',
@@ -155,12 +124,6 @@ export function collectTensors(value: unknown, into: Set<tf.Tensor> = new Set())
   else if (Array.isArray(value)) for (const item of value) collectTensors(item, into);
   else if (isPlainObject(value)) for (const item of Object.values(value)) collectTensors(item, into);
   return into;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 /**

@@ -4,7 +4,7 @@ import { DataLoader, manualSeed, TensorDataset } from '../data';
 import { Events } from '../engine';
 import { CosineAnnealingScheduler, EarlyStopping } from '../handlers';
 import { Accuracy, Loss } from '../metrics';
-import { loadDigits, splitDigits } from '../test-utils/digits';
+import { loadDigits, splitDigits } from './digits.test-util';
 import { createSupervisedEvaluator } from './evaluator';
 import { createSupervisedTrainer } from './trainer';
 

@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { Engine } from '../engine';
+import { checkFunction, checkOptions, checkPlainObject, failType } from '../internal';
 import {
-  checkFunction,
   checkModel,
   collectTensors,
   defaultPrepareBatch,
   detachBorrowed,
-  formatValue,
   forward,
   type ModelFn,
   OutputKeeper,
@@ -56,9 +55,7 @@ export function createSupervisedEvaluator<Batch = any, Output = [tf.Tensor, tf.T
   options: SupervisedEvaluatorOptions<Batch, Output> = {},
 ): Engine<Batch, Output> {
   checkModel(WHERE, model);
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${WHERE}: argument options should be an object, got ${formatValue(options)}.`);
-  }
+  checkOptions(WHERE, options, ['metrics', 'prepareBatch', 'modelFn', 'outputTransform']);
   const {
     metrics = {},
     prepareBatch = defaultPrepareBatch as unknown as PrepareBatch<Batch>,
@@ -67,19 +64,13 @@ export function createSupervisedEvaluator<Batch = any, Output = [tf.Tensor, tf.T
       SupervisedEvaluatorOptions<Batch, Output>['outputTransform']
     >,
   } = options;
-  checkFunction(WHERE, 'prepareBatch', prepareBatch, '(batch) => [x, y]');
-  checkFunction(WHERE, 'modelFn', modelFn, '(model, x) => yPred');
-  checkFunction(WHERE, 'outputTransform', outputTransform, '(x, y, yPred) => output');
-  if (metrics === null || typeof metrics !== 'object') {
-    throw new TypeError(
-      `${WHERE}: argument metrics should be an object of { name: metric }, got ${formatValue(metrics)}.`,
-    );
-  }
+  checkFunction(WHERE, 'argument prepareBatch', prepareBatch, '(batch) => [x, y]');
+  if (modelFn !== undefined) checkFunction(WHERE, 'argument modelFn', modelFn, '(model, x) => yPred');
+  checkFunction(WHERE, 'argument outputTransform', outputTransform, '(x, y, yPred) => output');
+  checkPlainObject(WHERE, 'argument metrics', metrics, 'an object of { name: metric }');
   for (const [name, metric] of Object.entries(metrics)) {
     if (typeof (metric as Partial<AttachableMetric> | null)?.attach !== 'function') {
-      throw new TypeError(
-        `${WHERE}: metrics.${name} should be a Metric (with an attach method), got ${formatValue(metric)}.`,
-      );
+      failType(WHERE, `metrics.${name}`, 'a Metric (with an attach method)', metric);
     }
   }
 

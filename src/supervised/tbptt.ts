@@ -1,15 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { defineEvents, Engine, Events } from '../engine';
+import { checkFunction, checkInteger, checkOptions, checkPlainObject, describeValue } from '../internal';
 import {
   addRegularization,
-  checkFunction,
   checkLoss,
   checkModel,
   checkOptimizer,
   cleanTapeOnError,
   collectTensors,
   defaultPrepareBatch,
-  formatValue,
   isLayersModel,
   OutputKeeper,
   type PrepareBatch,
@@ -76,20 +75,13 @@ export function createSupervisedTbpttTrainer<Batch = any>(
 ): Engine<Batch, tf.Scalar> {
   checkModel(WHERE, model);
   checkOptimizer(WHERE, optimizer);
-  checkFunction(WHERE, 'lossFn', lossFn, '(yPred, y) => tf.Scalar', false);
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${WHERE}: argument options should be an object with tbpttStep, got ${formatValue(options)}.`);
-  }
+  checkFunction(WHERE, 'argument lossFn', lossFn, '(yPred, y) => tf.Scalar');
+  checkPlainObject(WHERE, 'argument options', options, 'an object with tbpttStep');
+  checkOptions(WHERE, options, ['tbpttStep', 'dim', 'prepareBatch']);
   const { tbpttStep, dim = 1, prepareBatch = defaultPrepareBatch as unknown as PrepareBatch<Batch> } = options;
-  if (!Number.isInteger(tbpttStep) || tbpttStep < 1) {
-    throw new RangeError(`${WHERE}: argument tbpttStep should be a positive integer, got ${formatValue(tbpttStep)}.`);
-  }
-  if (!Number.isInteger(dim) || dim < 0) {
-    throw new RangeError(
-      `${WHERE}: argument dim should be a non-negative integer (the time axis), got ${formatValue(dim)}.`,
-    );
-  }
-  checkFunction(WHERE, 'prepareBatch', prepareBatch, '(batch) => [x, y]');
+  checkInteger(WHERE, 'argument tbpttStep', tbpttStep, { min: 1 });
+  checkInteger(WHERE, 'argument dim', dim, { min: 0, expected: 'a non-negative integer (the time axis)' });
+  checkFunction(WHERE, 'argument prepareBatch', prepareBatch, '(batch) => [x, y]');
 
   const keeper = new OutputKeeper();
   const step = async (engine: Engine<Batch, unknown>, batch: Batch): Promise<tf.Scalar> => {
@@ -119,7 +111,7 @@ export function createSupervisedTbpttTrainer<Batch = any>(
                   const result = model(xChunks[t], hidden);
                   if (!Array.isArray(result) || result.length !== 2) {
                     throw new TypeError(
-                      `${WHERE}: the model function should return [yPred, hidden], got ${formatValue(result)}.`,
+                      `${WHERE}: the model function should return [yPred, hidden], got ${describeValue(result)}.`,
                     );
                   }
                   [yPred, nextHidden] = result;
@@ -169,7 +161,7 @@ function splitInTime(x: tf.Tensor, y: tf.Tensor, size: number, dim: number): [tf
     ['y', y],
   ] as const) {
     if (!(tensor instanceof tf.Tensor) || tensor.rank <= dim) {
-      const given = tensor instanceof tf.Tensor ? `shape [${tensor.shape}]` : formatValue(tensor);
+      const given = tensor instanceof tf.Tensor ? `shape [${tensor.shape}]` : describeValue(tensor);
       throw new TypeError(`${WHERE}: ${name} should be a tensor with a time axis dim=${dim}, got ${given}.`);
     }
   }

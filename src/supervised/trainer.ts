@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { DeterministicEngine } from '../data';
 import { Engine } from '../engine';
+import { checkBoolean, checkFunction, checkInteger, checkOptions } from '../internal';
 import {
   addRegularization,
-  checkFunction,
   checkLoss,
   checkModel,
   checkOptimizer,
@@ -11,7 +11,6 @@ import {
   collectTensors,
   defaultPrepareBatch,
   detachBorrowed,
-  formatValue,
   forward,
   type ModelFn,
   OutputKeeper,
@@ -82,10 +81,14 @@ export function createSupervisedTrainer<Batch = any, Output = tf.Scalar>(
 ): Engine<Batch, Output> {
   checkModel(WHERE, model);
   checkOptimizer(WHERE, optimizer);
-  checkFunction(WHERE, 'lossFn', lossFn, '(yPred, y) => tf.Scalar', false);
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${WHERE}: argument options should be an object, got ${formatValue(options)}.`);
-  }
+  checkFunction(WHERE, 'argument lossFn', lossFn, '(yPred, y) => tf.Scalar');
+  checkOptions(WHERE, options, [
+    'prepareBatch',
+    'modelFn',
+    'outputTransform',
+    'gradientAccumulationSteps',
+    'deterministic',
+  ]);
   const {
     prepareBatch = defaultPrepareBatch as unknown as PrepareBatch<Batch>,
     modelFn,
@@ -95,18 +98,14 @@ export function createSupervisedTrainer<Batch = any, Output = tf.Scalar>(
     gradientAccumulationSteps = 1,
     deterministic = false,
   } = options;
-  checkFunction(WHERE, 'prepareBatch', prepareBatch, '(batch) => [x, y]');
-  checkFunction(WHERE, 'modelFn', modelFn, '(model, x) => yPred');
-  checkFunction(WHERE, 'outputTransform', outputTransform, '(x, y, yPred, loss) => output');
-  if (!Number.isInteger(gradientAccumulationSteps) || gradientAccumulationSteps < 1) {
-    throw new RangeError(
-      `${WHERE}: argument gradientAccumulationSteps should be a positive integer, got ${formatValue(gradientAccumulationSteps)}. ` +
-        'Use 1 (the default) for no gradient accumulation.',
-    );
-  }
-  if (typeof deterministic !== 'boolean') {
-    throw new TypeError(`${WHERE}: argument deterministic should be a boolean, got ${formatValue(deterministic)}.`);
-  }
+  checkFunction(WHERE, 'argument prepareBatch', prepareBatch, '(batch) => [x, y]');
+  if (modelFn !== undefined) checkFunction(WHERE, 'argument modelFn', modelFn, '(model, x) => yPred');
+  checkFunction(WHERE, 'argument outputTransform', outputTransform, '(x, y, yPred, loss) => output');
+  checkInteger(WHERE, 'argument gradientAccumulationSteps', gradientAccumulationSteps, {
+    min: 1,
+    fix: 'Use 1 (the default) for no gradient accumulation.',
+  });
+  checkBoolean(WHERE, 'argument deterministic', deterministic);
 
   const accumulator = new GradientAccumulator(optimizer, gradientAccumulationSteps);
   const keeper = new OutputKeeper(() => {

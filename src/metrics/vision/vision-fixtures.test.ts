@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fixtures from '../fixtures/vision.json';
 import { NotComputableError } from '../metric';
-import { type Pair, useCpu } from '../testing.test-util';
+import { type Pair, useCpu } from '../metric.test-util';
 import { PSNR } from './psnr';
 import { SSIM, type SSIMOptions, ssimIndexMap } from './ssim';
 

@@ -1,3 +1,5 @@
+import { checkFunction, checkOneOf, checkOptions } from '../internal';
+
 /** One series' history: matching x and y values, oldest first. */
 export interface ChartSeries {
   x: number[];
@@ -46,11 +48,9 @@ export class ChartFeed {
    * @param options.scheduler when to flush (default: the next animation frame, or a timer in a background tab or worker).
    */
   constructor(options: ChartFeedOptions) {
-    if (typeof options?.sink !== 'function') {
-      throw new TypeError(`ChartFeed: option sink should be a function, got ${typeof options?.sink}.`);
-    }
-    this.#sink = options.sink;
-    this.#scheduler = options.scheduler ?? animationFrameScheduler;
+    const { sink, scheduler = animationFrameScheduler } = checkOptions('ChartFeed', options, ['sink', 'scheduler']);
+    this.#sink = checkFunction('ChartFeed', 'option sink', sink, '(frame) => void');
+    this.#scheduler = checkFunction('ChartFeed', 'option scheduler', scheduler, '(flush) => cancel');
   }
 
   /** Every series' history (live arrays: do not change them). */
@@ -87,12 +87,7 @@ export class ChartFeed {
     value: (engine: E) => number | undefined | Promise<number | undefined>,
     options: { x?: 'iteration' | 'epoch' } = {},
   ): (engine: E) => Promise<void> {
-    const axis = options.x ?? 'iteration';
-    if (axis !== 'iteration' && axis !== 'epoch') {
-      throw new TypeError(
-        `ChartFeed.recorder: option x should be 'iteration' or 'epoch', got ${JSON.stringify(axis)}.`,
-      );
-    }
+    const axis = checkOneOf('ChartFeed.recorder', 'option x', options.x ?? 'iteration', ['iteration', 'epoch']);
     return async (engine: E) => {
       const y = await value(engine);
       if (typeof y === 'number') this.push(name, engine.state[axis], y);

@@ -1,4 +1,4 @@
-// Test support for the metrics' test files (not a test itself, not exported from the package).
+// Test support for the metrics' test files (a *.test-util.ts: not a test, not built, not in the package).
 import * as tf from '@tensorflow/tfjs';
 import { Engine, setLogger, silentLogger } from '../engine';
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 
-const schema = protobuf.parse(readFileSync(new URL('./tensorboard.proto', import.meta.url), 'utf8')).root;
+const schema = protobuf.parse(readFileSync(new URL('./tensorboard.test-util.proto', import.meta.url), 'utf8')).root;
 const EventType = schema.lookupType('tensorboard.Event');
 
 /** CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), bit by bit. */

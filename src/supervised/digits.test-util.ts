@@ -1,3 +1,4 @@
+// Test and benchmark support (a *.test-util.ts: not a test, not built, not in the package): the UCI digits in Node.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 

@@ -2,7 +2,7 @@
 // Optimizer's slots (named, with Adam's bias-correction accumulators so that resuming is bit-exact).
 // Tensors are read with `await data()` into typed arrays; the results are plain data plus typed arrays.
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointError } from '../storage';
+import { CheckpointError } from '../../storage';
 
 /** A tensor as checkpoint data: its name, shape, dtype and values. */
 export interface TensorRecord {
@@ -184,22 +184,6 @@ export function planModelLoad(model: tf.LayersModel, state: unknown, key: string
   };
 }
 
-/**
- * Loads a {@link LayersModelState} into `model` (see {@link planModelLoad}). With `strict` (default) any issue throws
- * a CheckpointError (`MISMATCH`) before anything is loaded; without, what matches is loaded and the issues returned.
- */
-export async function loadModelStateDict(
-  model: tf.LayersModel,
-  state: unknown,
-  options: { strict?: boolean; key?: string; where?: string } = {},
-): Promise<LoadIssue[]> {
-  const { strict = true, key = 'model', where = 'loadModelStateDict' } = options;
-  const plan = planModelLoad(model, state, key, where);
-  if (strict && plan.issues.length > 0) throw mismatchError(where, key, plan.issues, plan.hint);
-  await plan.apply();
-  return plan.issues;
-}
-
 // ------------------------------------------------------------------------------------------------ Optimizer
 
 type OptimizerInternals = tf.Optimizer & { accBeta1?: unknown; accBeta2?: unknown };
@@ -339,6 +323,22 @@ export async function planOptimizerLoad(
       }
     },
   };
+}
+
+/**
+ * Loads a {@link LayersModelState} into `model` (see {@link planModelLoad}). With `strict` (default) any issue throws
+ * a CheckpointError (`MISMATCH`) before anything is loaded; without, what matches is loaded and the issues returned.
+ */
+export async function loadModelStateDict(
+  model: tf.LayersModel,
+  state: unknown,
+  options: { strict?: boolean; key?: string; where?: string } = {},
+): Promise<LoadIssue[]> {
+  const { strict = true, key = 'model', where = 'loadModelStateDict' } = options;
+  const plan = planModelLoad(model, state, key, where);
+  if (strict && plan.issues.length > 0) throw mismatchError(where, key, plan.issues, plan.hint);
+  await plan.apply();
+  return plan.issues;
 }
 
 /**

@@ -1,3 +1,7 @@
+import { type EventSpec, Events } from '../engine';
+import { EventHandler } from '../handlers';
+import { checkNumber, checkOptions } from '../internal';
+
 interface SchedulerWithYield {
   yield(): Promise<void>;
 }
@@ -46,19 +50,25 @@ export interface EventLoopYielderOptions {
  * long task. The engine awaits it, so the next iteration starts after the browser has had its turn.
  *
  * @example
- * trainer.on(Events.ITERATION_COMPLETED, new EventLoopYielder({ budgetMs: 8 }));
+ * new EventLoopYielder({ budgetMs: 8 }).attach(trainer); // or trainer.on(Events.ITERATION_COMPLETED, yielder)
  */
-export class EventLoopYielder {
+export class EventLoopYielder extends EventHandler {
   readonly #budgetMs: number;
   #last = now();
 
   /** @param options.budgetMs milliseconds of work allowed between yields (default 8). */
   constructor(options: EventLoopYielderOptions = {}) {
-    const budgetMs = options.budgetMs ?? 8;
-    if (!Number.isFinite(budgetMs) || budgetMs < 0) {
-      throw new RangeError(`EventLoopYielder: argument budgetMs should be a number >= 0, got ${budgetMs}.`);
-    }
-    this.#budgetMs = budgetMs;
+    super();
+    const { budgetMs = 8 } = checkOptions('EventLoopYielder', options, ['budgetMs']);
+    this.#budgetMs = checkNumber('EventLoopYielder', 'option budgetMs', budgetMs, {
+      min: 0,
+      expected: 'a number >= 0',
+    });
+  }
+
+  /** `attach(trainer)` yields (when the budget is spent) after every `ITERATION_COMPLETED`. */
+  protected get defaultEvent(): EventSpec {
+    return Events.ITERATION_COMPLETED;
   }
 
   /** Yields when the budget is spent; otherwise returns at once. */

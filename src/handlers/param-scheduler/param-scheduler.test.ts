@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Engine, Events } from '../engine';
+import { Engine, Events } from '../../engine';
 import {
   ConcatScheduler,
   CosineAnnealingScheduler,
@@ -10,7 +10,7 @@ import {
   PiecewiseLinear,
   ReduceLROnPlateauScheduler,
   type SimulatedValue,
-} from './param-scheduler';
+} from '.';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -1,6 +1,6 @@
-// The browser display of ProgressBar: a <progress> element and a line of text. The only DOM code of src/handlers.
-import { formatProgressText, type ProgressInfo, type ProgressSink } from './progress-format';
-import { describeValue } from './utils';
+// The page's display of ProgressBar: a <progress> element and a line of text.
+import { formatProgressText, type ProgressInfo, type ProgressSink } from '../handlers';
+import { describeValue } from '../internal';
 
 /** Where {@link DomProgressSink} draws: an existing `<progress>` (and text element), or a container to fill. */
 export type DomProgressTarget =

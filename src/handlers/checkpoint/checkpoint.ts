@@ -1,0 +1,442 @@
+// Checkpoint: saves objects when its event fires, keeping the best. File naming is in filename.ts, loading in
+// load-objects.ts, the state of tfjs models and optimizers in tf-state.ts. A little over 400 lines, half of them the
+// doc comments of Ignite's options and static helpers.
+import type * as tf from '@tensorflow/tfjs';
+import {
+  type CallableEvent,
+  defineEvents,
+  Engine,
+  type EventSpec,
+  Events,
+  getLogger,
+  type Stateful,
+} from '../../engine';
+import {
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkOptions,
+  checkString,
+  describeValue,
+  failType,
+} from '../../internal';
+import type { SaveMetadata, Saver } from '../../storage';
+import { EventHandler } from '../attachable';
+import {
+  checkFilenamePattern,
+  formatScore,
+  type GlobalStepTransform,
+  type Placeholder,
+  parsePattern,
+} from './filename';
+import {
+  type Checkpointable,
+  type Kind,
+  kindsOf,
+  type LoadObjectsOptions,
+  type LoadReport,
+  loadObjects,
+} from './load-objects';
+import { modelStateDict, optimizerStateDict } from './tf-state';
+
+/** A score: higher is better. Receives the engine the Checkpoint is attached to. */
+export type ScoreFunction = (engine: Engine<any, any>) => number | Promise<number>;
+
+/** Options of {@link Checkpoint}; names follow Ignite's in camelCase. */
+export interface CheckpointOptions {
+  /** Prefix of the file names: `{prefix}_{name}_...` (default none). */
+  filenamePrefix?: string;
+  /** Ranks checkpoints: those with the highest scores are kept. Default: rank by global step (newest kept). */
+  scoreFunction?: ScoreFunction | null;
+  /** Written in file names as `{scoreName}={score}`; alone (no scoreFunction), the score is `state.metrics[scoreName]`. */
+  scoreName?: string | null;
+  /** How many checkpoints to keep (default 1); null keeps all. */
+  nSaved?: number | null;
+  /** The global step written in file names; default `engine.state.iteration` (see {@link globalStepFromEngine}). */
+  globalStepTransform?: GlobalStepTransform | null;
+  /**
+   * File name template with Ignite's placeholders `{filename_prefix}`, `{name}`, `{global_step}`, `{score_name}`,
+   * `{score}`, `{ext}` (`{{` and `}}` for literal braces), e.g. `'{name}_{global_step}.{ext}'`. Default: see
+   * {@link Checkpoint.setupFilenamePattern}.
+   */
+  filenamePattern?: string | null;
+  /** Also save this Checkpoint's own state (its list of saved files) under the key `checkpointer` (default false). */
+  includeSelf?: boolean;
+  /** On equal priority, replace the kept checkpoint with the newer one (default false: keep the first). */
+  greaterOrEqual?: boolean;
+}
+
+/** Events of {@link Checkpoint}: `SAVED_CHECKPOINT` fires on the engine after each save (`state.savedCheckpoint` counts them). */
+export const CheckpointEvents: { readonly SAVED_CHECKPOINT: CallableEvent } = defineEvents({
+  SAVED_CHECKPOINT: 'saved_checkpoint',
+});
+
+const EXT = 'ckpt';
+
+/** Registers `SAVED_CHECKPOINT` on `engine` (counted in `state.savedCheckpoint`) unless it already is. */
+function registerSavedEvent(engine: Engine<any, any>): void {
+  const event = CheckpointEvents.SAVED_CHECKPOINT;
+  if (!engine.hasRegisteredEvents(event)) {
+    engine.registerEvents([event], { eventToAttr: { [event.name]: 'savedCheckpoint' } });
+  }
+}
+
+interface SavedItem {
+  priority: number;
+  filename: string;
+}
+
+const OPTION_NAMES = [
+  'filenamePrefix',
+  'scoreFunction',
+  'scoreName',
+  'nSaved',
+  'globalStepTransform',
+  'filenamePattern',
+  'includeSelf',
+  'greaterOrEqual',
+] as const;
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object';
+
+const isSaver = (value: unknown): value is Saver =>
+  isObject(value) && ['save', 'load', 'remove', 'list'].every((m) => typeof value[m] === 'function');
+
+/**
+ * Saves objects (engine, model, optimizer, metrics, handlers) when its event fires, keeping the `nSaved` best:
+ * PyTorch Ignite's `Checkpoint`. It has no timing options: the schedule lives in the event it is added on.
+ *
+ * The priority of a checkpoint is its score when `scoreFunction` (or `scoreName`) is given, else its global step
+ * (`engine.state.iteration` unless `globalStepTransform`). A new checkpoint is saved while fewer than `nSaved` are kept
+ * or when its priority beats the lowest kept (`>`, or `>=` with `greaterOrEqual`); the lowest is then removed from the
+ * saver, after the new one is safely saved. File names: `[{prefix}_]{name}[_{globalStep}][_{scoreName}={score}|_{score}].ckpt`,
+ * where `name` is the single key of `toSave`, else `checkpoint`; integer scores print as integers, others with 4
+ * decimals. A file name already in use is overwritten.
+ *
+ * The checkpoint is plain data plus typed arrays: each object's `stateDict()`; a `tf.LayersModel`'s weights by variable
+ * name; a `tf.Optimizer`'s named slots. With one key in `toSave` the data is that object's state itself (as in
+ * Ignite); with `includeSelf` it is always `{ [key]: state, checkpointer: this.stateDict() }`.
+ * After each save, `CheckpointEvents.SAVED_CHECKPOINT` fires on the engine (registered by `attach`, or on first use).
+ *
+ * @param toSave the objects to save, by name: Stateful objects, tfjs LayersModels and Optimizers.
+ * @param saver where to save: {@link IndexedDBSaver}, {@link MemorySaver}, `DiskSaver` (node) or your own {@link Saver}.
+ * @param options filenamePrefix, scoreFunction, scoreName, nSaved (default 1), globalStepTransform, filenamePattern,
+ *   includeSelf, greaterOrEqual.
+ *
+ * @example
+ * const checkpoint = new Checkpoint({ trainer, model, optimizer }, new IndexedDBSaver('run-1'), { nSaved: 2 });
+ * checkpoint.attach(trainer, Events.ITERATION_COMPLETED({ every: 500 })); // or trainer.on(event, checkpoint)
+ * // keep the best model by validation accuracy, named after the trainer's epoch:
+ * evaluator.on(Events.COMPLETED, new Checkpoint({ model }, saver, {
+ *   filenamePrefix: 'best', scoreName: 'accuracy', globalStepTransform: globalStepFromEngine(trainer),
+ * })); // best_model_7_accuracy=0.9312.ckpt
+ */
+export class Checkpoint extends EventHandler implements Stateful {
+  /** The file extension of checkpoints. */
+  static readonly ext = EXT;
+  /** The objects saved, by name. */
+  readonly toSave: Readonly<Record<string, Checkpointable>>;
+  /** Where checkpoints go. */
+  readonly saver: Saver;
+  /** Prefix of the file names (`''`: none). */
+  readonly filenamePrefix: string;
+  /** Ranks checkpoints by score (highest kept), or null to rank by `scoreName` or the global step. */
+  readonly scoreFunction: ScoreFunction | null;
+  /** Written in file names as `{scoreName}={score}`; alone, the score is `state.metrics[scoreName]`. Or null. */
+  readonly scoreName: string | null;
+  /** How many checkpoints are kept; null keeps all. */
+  readonly nSaved: number | null;
+  /** Gives the global step for file names and ranking, or null for `engine.state.iteration`. */
+  readonly globalStepTransform: GlobalStepTransform | null;
+  /** The file name template with Ignite placeholders, or null for the default pattern. */
+  readonly filenamePattern: string | null;
+  /** Whether each checkpoint also holds this Checkpoint's own state under `checkpointer`. */
+  readonly includeSelf: boolean;
+  /** Whether an equal priority replaces the kept checkpoint (`>=`) instead of keeping the first (`>`). */
+  readonly greaterOrEqual: boolean;
+  /** Kept checkpoints, lowest priority first. */
+  #saved: SavedItem[] = [];
+  readonly #kinds: ReadonlyMap<string, Kind>;
+  /** Saves run one after another even if `handle` is called without awaiting. */
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(toSave: Record<string, Checkpointable>, saver: Saver, options: CheckpointOptions = {}) {
+    super();
+    const where = 'Checkpoint';
+    this.#kinds = kindsOf(where, toSave, 'stateDict');
+    if (!isSaver(saver)) {
+      failType(
+        where,
+        'argument saver',
+        'a Saver with save, load, remove and list methods (e.g. new IndexedDBSaver())',
+        saver,
+      );
+    }
+    const given = checkOptions(where, options, OPTION_NAMES);
+    const { scoreFunction, scoreName, globalStepTransform, filenamePattern } = given;
+    this.toSave = toSave;
+    this.saver = saver;
+    this.filenamePrefix = checkString(where, 'option filenamePrefix', given.filenamePrefix ?? '', { allowEmpty: true });
+    this.scoreName = scoreName == null ? null : checkString(where, 'option scoreName', scoreName);
+    this.scoreFunction =
+      scoreFunction == null
+        ? this.scoreName === null
+          ? null
+          : Checkpoint.getDefaultScoreFn(this.scoreName)
+        : checkFunction<ScoreFunction>(where, 'option scoreFunction', scoreFunction, '(engine) => number');
+    this.nSaved = checkInteger(where, 'argument nSaved', given.nSaved === undefined ? 1 : given.nSaved, {
+      min: 1,
+      nullable: true,
+    });
+    this.globalStepTransform =
+      globalStepTransform == null
+        ? null
+        : checkFunction<GlobalStepTransform>(
+            where,
+            'option globalStepTransform',
+            globalStepTransform,
+            '(engine, eventName) => number',
+          );
+    this.includeSelf = checkBoolean(where, 'option includeSelf', given.includeSelf ?? false);
+    this.greaterOrEqual = checkBoolean(where, 'option greaterOrEqual', given.greaterOrEqual ?? false);
+    if (this.includeSelf && 'checkpointer' in toSave) {
+      throw new RangeError(
+        "Checkpoint: toSave may not have the key 'checkpointer' when includeSelf is true (this Checkpoint's state goes there); rename it.",
+      );
+    }
+    this.filenamePattern =
+      filenamePattern == null
+        ? null
+        : checkFilenamePattern(checkString(where, 'option filenamePattern', filenamePattern), this);
+  }
+
+  /** The file name of the highest-priority checkpoint kept (the newest, when ranked by step), or null. */
+  get lastCheckpoint(): string | null {
+    return this.#saved.at(-1)?.filename ?? null;
+  }
+
+  /** Forgets the kept checkpoints (the files stay in the saver), e.g. before a new independent run. */
+  reset(): void {
+    this.#saved = [];
+  }
+
+  /** `attach(trainer)` saves at every `EPOCH_COMPLETED`; pass e.g. `Events.ITERATION_COMPLETED({ every: 500 })`. */
+  protected get defaultEvent(): EventSpec {
+    return Events.EPOCH_COMPLETED;
+  }
+
+  /**
+   * Adds this Checkpoint to `engine` on `event` (default `EPOCH_COMPLETED`) and registers
+   * `CheckpointEvents.SAVED_CHECKPOINT` there (counted in `state.savedCheckpoint`), so handlers can be added on it
+   * before the first save.
+   *
+   * @returns this Checkpoint; `remove()` takes it off again.
+   * @example
+   * checkpoint.attach(trainer, Events.ITERATION_COMPLETED({ every: 500 }));
+   * trainer.on(CheckpointEvents.SAVED_CHECKPOINT, () => console.log('saved', checkpoint.lastCheckpoint));
+   */
+  override attach(engine: Engine<any, any>, event: EventSpec = this.defaultEvent): this {
+    registerSavedEvent(engine);
+    return super.attach(engine, event);
+  }
+
+  /**
+   * Called by the engine on the event it was added on: saves a checkpoint if its priority earns a place, removes the
+   * one it displaces, and fires `CheckpointEvents.SAVED_CHECKPOINT`.
+   */
+  handle(engine: Engine<any, any>): Promise<void> {
+    const run = this.#queue.then(() => this.#save(engine));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #save(engine: Engine<any, any>): Promise<void> {
+    if (!(engine instanceof Engine)) {
+      throw new TypeError(
+        `Checkpoint: handle(engine) should be given the Engine it is attached to, got ${describeValue(engine)}.`,
+      );
+    }
+    let globalStep: number | null = null;
+    if (this.globalStepTransform !== null) {
+      globalStep = this.globalStepTransform(engine, engine.lastEventName);
+      if (typeof globalStep !== 'number' || !Number.isFinite(globalStep)) {
+        throw new TypeError(
+          `Checkpoint: globalStepTransform should return a number, got ${describeValue(globalStep)}.`,
+        );
+      }
+    }
+    let priority: number;
+    if (this.scoreFunction !== null) {
+      priority = await this.scoreFunction(engine);
+      if (typeof priority !== 'number') {
+        throw new TypeError(`Checkpoint: scoreFunction should return a number, got ${describeValue(priority)}.`);
+      }
+      if (Number.isNaN(priority)) {
+        getLogger().warn(`Checkpoint: the score is NaN at iteration ${engine.state.iteration}; no checkpoint saved.`);
+        return;
+      }
+    } else {
+      globalStep ??= engine.state.iteration;
+      priority = globalStep;
+    }
+    if (!(this.#hasRoom(this.#saved) || this.#beats(priority))) return;
+
+    const keys = [...this.#kinds.keys()];
+    const name = keys.length === 1 ? keys[0]! : 'checkpoint';
+    const pattern =
+      this.filenamePattern ??
+      Checkpoint.setupFilenamePattern({
+        withPrefix: this.filenamePrefix.length > 0,
+        withScore: this.scoreFunction !== null,
+        withScoreName: this.scoreName !== null,
+        withGlobalStep: globalStep !== null,
+      });
+    const values: Record<Placeholder, string> = {
+      filename_prefix: this.filenamePrefix,
+      name,
+      global_step: globalStep === null ? '' : String(globalStep),
+      score_name: this.scoreName ?? '',
+      score: formatScore(priority),
+      ext: EXT,
+    };
+    const filename = parsePattern(pattern)
+      .map((part) => (typeof part === 'string' ? part : values[part.key]))
+      .join('');
+    const metadata: SaveMetadata = {
+      basename: `${this.filenamePrefix}${this.filenamePrefix.length > 0 ? '_' : ''}${name}`,
+      scoreName: this.scoreName,
+      priority,
+    };
+
+    // The new list of kept checkpoints; it becomes ours only once the save succeeded.
+    const saved = [...this.#saved];
+    const same = saved.findIndex((item) => item.filename === filename);
+    let evicted: string | null = null;
+    if (same >= 0) saved.splice(same, 1);
+    else if (!this.#hasRoom(saved)) evicted = saved.shift()!.filename;
+    saved.push({ priority, filename });
+    saved.sort((a, b) => a.priority - b.priority);
+
+    const states: Record<string, unknown> = {};
+    for (const key of keys) states[key] = await this.#stateOf(key);
+    let data: unknown = states;
+    if (this.includeSelf) states.checkpointer = { saved: saved.map((item) => [item.priority, item.filename]) };
+    else if (keys.length === 1) data = states[name];
+
+    await this.saver.save(data, filename, metadata);
+    this.#saved = saved;
+    if (evicted !== null) await this.saver.remove(evicted);
+
+    registerSavedEvent(engine);
+    engine.state.savedCheckpoint = (Number(engine.state.savedCheckpoint) || 0) + 1;
+    await engine.fireEvent(CheckpointEvents.SAVED_CHECKPOINT);
+  }
+
+  async #stateOf(key: string): Promise<unknown> {
+    const object = this.toSave[key];
+    switch (this.#kinds.get(key)) {
+      case 'model':
+        return modelStateDict(object as tf.LayersModel);
+      case 'optimizer':
+        return optimizerStateDict(object as tf.Optimizer);
+      default:
+        return (object as Stateful).stateDict();
+    }
+  }
+
+  #hasRoom(saved: readonly SavedItem[]): boolean {
+    return this.nSaved === null || saved.length < this.nSaved;
+  }
+
+  #beats(priority: number): boolean {
+    const lowest = this.#saved[0]!.priority;
+    return this.greaterOrEqual ? priority >= lowest : priority > lowest;
+  }
+
+  /** This Checkpoint's state: the kept checkpoints as `[priority, filename]` pairs, lowest priority first. */
+  stateDict(): { saved: [number, string][] } {
+    return { saved: this.#saved.map((item) => [item.priority, item.filename]) };
+  }
+
+  /** Restores the kept checkpoints from {@link stateDict}, so that rotation goes on after a resume. */
+  loadStateDict(stateDict: { saved: [number, string][] }): void {
+    const saved = (stateDict as { saved?: unknown } | null)?.saved;
+    if (
+      !Array.isArray(saved) ||
+      !saved.every((item) => Array.isArray(item) && typeof item[0] === 'number' && typeof item[1] === 'string')
+    ) {
+      throw new TypeError(
+        `Checkpoint.loadStateDict: argument stateDict should be { saved: [priority, filename][] } as stateDict() returns, got ${describeValue(stateDict)}.`,
+      );
+    }
+    this.#saved = saved.map(([priority, filename]) => ({ priority, filename })).sort((a, b) => a.priority - b.priority);
+  }
+
+  /**
+   * The default file name pattern (Ignite's `setup_filename_pattern`):
+   * `{filename_prefix}_{name}_{global_step}_{score_name}={score}.{ext}` with the parts switched off left out.
+   *
+   * @example
+   * Checkpoint.setupFilenamePattern({ withScore: false, withScoreName: false }); // '{filename_prefix}_{name}_{global_step}.{ext}'
+   */
+  static setupFilenamePattern(
+    options: { withPrefix?: boolean; withScore?: boolean; withScoreName?: boolean; withGlobalStep?: boolean } = {},
+  ): string {
+    const { withPrefix = true, withScore = true, withScoreName = true, withGlobalStep = true } = options;
+    if (!withGlobalStep && !withScore) {
+      throw new RangeError(
+        'Checkpoint.setupFilenamePattern: at least one of withScore and withGlobalStep should be true.',
+      );
+    }
+    if (withScoreName && !withScore) {
+      throw new RangeError('Checkpoint.setupFilenamePattern: withScoreName needs withScore to be true as well.');
+    }
+    let pattern = '{name}';
+    if (withGlobalStep) pattern += '_{global_step}';
+    if (withScore) pattern += withScoreName ? '_{score_name}={score}' : '_{score}';
+    if (withPrefix) pattern = `{filename_prefix}_${pattern}`;
+    return `${pattern}.{ext}`;
+  }
+
+  /**
+   * A score function reading `engine.state.metrics[metricName]`, times `scoreSign` (use -1 for losses, so that lower
+   * is better).
+   *
+   * @example
+   * new Checkpoint({ model }, saver, { scoreName: 'negLoss', scoreFunction: Checkpoint.getDefaultScoreFn('loss', -1) });
+   */
+  static getDefaultScoreFn(metricName: string, scoreSign: 1 | -1 = 1): ScoreFunction {
+    if (scoreSign !== 1 && scoreSign !== -1) {
+      throw new RangeError(
+        `Checkpoint.getDefaultScoreFn: argument scoreSign should be 1 or -1, got ${describeValue(scoreSign)}.`,
+      );
+    }
+    return (engine) => {
+      const value = engine.state.metrics[metricName];
+      if (typeof value !== 'number') {
+        throw new TypeError(
+          `Checkpoint: engine.state.metrics.${metricName} should be a number to score the checkpoint, got ${describeValue(value)}. Attach the metric under that name to the engine the Checkpoint is added on.`,
+        );
+      }
+      return scoreSign * value;
+    };
+  }
+
+  /**
+   * Restores objects from a checkpoint: each `toLoad[key]` from `checkpoint[key]` (with a single key in `toLoad` and
+   * no such key in the checkpoint, from the whole checkpoint, as Ignite does). Stateful objects get `loadStateDict()`;
+   * models get their weights by variable name with shape and dtype checks; optimizers their named slots.
+   *
+   * Loaded data is data only: a key `__proto__`, `constructor` or `prototype` anywhere rejects the whole checkpoint.
+   * With `strict` (default), a missing key or any mismatch throws a CheckpointError naming it before anything is
+   * loaded; with `strict: false`, what matches is loaded and the rest reported in the result's `skipped`.
+   *
+   * @returns which keys were loaded and what was skipped.
+   * @example
+   * await Checkpoint.loadObjects({ toLoad: { trainer, model, optimizer }, checkpoint: { saver, filename: 'checkpoint_500.ckpt' } });
+   * const { skipped } = await Checkpoint.loadObjects({ toLoad: { model }, checkpoint: pretrained, strict: false });
+   */
+  static loadObjects(options: LoadObjectsOptions): Promise<LoadReport> {
+    return loadObjects(options);
+  }
+}
