@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkBoolean, checkFunction, checkInteger, checkOptions } from '../internal';
 import { createGenerator, type SeededGenerator } from './random';
 import { TensorDataset } from './tensor-dataset';
 
@@ -11,7 +12,7 @@ export interface IndexedSource<T> {
 /** What a {@link DataLoader} can read: an array or other ArrayLike, an {@link IndexedSource}, or a {@link TensorDataset}. */
 export type Dataset<T> = ArrayLike<T> | IndexedSource<T> | TensorDataset;
 
-/** Options of {@link DataLoader}. */
+/** Options of {@link DataLoader}. Any other key is a TypeError. */
 export interface DataLoaderOptions<T, B> {
   /** Items per batch, a positive integer (default 1). */
   batchSize?: number;
@@ -26,7 +27,7 @@ export interface DataLoaderOptions<T, B> {
   collate?: (items: T[]) => B;
 }
 
-/** Where {@link DataLoader.iterate} starts. */
+/** Where {@link DataLoader.iterate} starts. Any other key is a TypeError. */
 export interface IterateOptions {
   /** Base seed of the shuffled order (default: the loader's `seed`, drawn from `Math.random` when unset). */
   seed?: number;
@@ -166,10 +167,10 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
   /**
    * @param dataset An array / ArrayLike, an object `{ length, get(i) }` (get may be async), or a {@link TensorDataset}.
    * @param options See {@link DataLoaderOptions}.
-   * @throws TypeError for a data set without a length or options of the wrong type; RangeError for a bad batchSize.
+   * @throws TypeError for a data set without a length, an unknown option or an option of the wrong type; RangeError
+   *   for a bad batchSize.
    */
   constructor(dataset: Dataset<T>, options: DataLoaderOptions<T, B> = {}) {
-    const { batchSize = 1, shuffle = false, dropLast = false, collate } = options;
     if (dataset === null || (typeof dataset !== 'object' && typeof dataset !== 'function')) {
       throw new TypeError(
         `DataLoader: argument dataset should be an array, an ArrayLike, { length, get(i) } or a TensorDataset, got ${dataset === null ? 'null' : typeof dataset}.`,
@@ -182,18 +183,14 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
           'Wrap an unsized source as { length, get(i) }, or pass an iterable to engine.run() directly.',
       );
     }
-    if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) {
-      throw new RangeError(`DataLoader: argument batchSize should be a positive integer, got ${String(batchSize)}.`);
-    }
-    if (typeof shuffle !== 'boolean') {
-      throw new TypeError(`DataLoader: option shuffle should be a boolean, got ${typeof shuffle}.`);
-    }
-    if (typeof dropLast !== 'boolean') {
-      throw new TypeError(`DataLoader: option dropLast should be a boolean, got ${typeof dropLast}.`);
-    }
-    if (collate !== undefined && typeof collate !== 'function') {
-      throw new TypeError(`DataLoader: option collate should be a function (items) => batch, got ${typeof collate}.`);
-    }
+    const checked = checkOptions('DataLoader', options, ['batchSize', 'shuffle', 'dropLast', 'collate']);
+    const batchSize = checkInteger('DataLoader', 'option batchSize', checked.batchSize ?? 1, { min: 1 });
+    const shuffle = checkBoolean('DataLoader', 'option shuffle', checked.shuffle ?? false);
+    const dropLast = checkBoolean('DataLoader', 'option dropLast', checked.dropLast ?? false);
+    const collate =
+      checked.collate === undefined
+        ? undefined
+        : checkFunction<(items: T[]) => B>('DataLoader', 'option collate', checked.collate, '(items) => batch');
     if (dataset instanceof TensorDataset) {
       this.#kind = 'tensors';
     } else if (typeof (dataset as Partial<IndexedSource<T>>).get === 'function') {
@@ -255,6 +252,7 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
    * for (const batch of loader.iterate({ seed, pass: 12, startBatch: 34 })) { ... }
    */
   iterate(options: IterateOptions = {}): DataLoaderPass<B> {
+    checkOptions('DataLoader.iterate', options, ['seed', 'pass', 'startBatch']);
     const pass = checkIndex('DataLoader.iterate', 'pass', options.pass ?? 0);
     const startBatch = checkIndex('DataLoader.iterate', 'startBatch', options.startBatch ?? 0, this.length);
     let seed: number | null = null;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Engine } from '../engine';
+import { checkOptions } from '../internal';
 import {
   checkFunction,
   checkModel,
@@ -8,6 +9,7 @@ import {
   detachBorrowed,
   formatValue,
   forward,
+  IGNITE_ONLY_OPTIONS,
   type ModelFn,
   OutputKeeper,
   type PrepareBatch,
@@ -19,7 +21,7 @@ export interface AttachableMetric {
   attach(engine: Engine<any, any>, name: string): void;
 }
 
-/** Options of {@link createSupervisedEvaluator}. */
+/** Options of {@link createSupervisedEvaluator}. Any other key is a TypeError. */
 export interface SupervisedEvaluatorOptions<Batch = any, Output = [tf.Tensor, tf.Tensor]> {
   /** Metrics attached (EpochWise) under their keys: `{ accuracy: new Accuracy() }`. */
   metrics?: Record<string, AttachableMetric>;
@@ -56,9 +58,7 @@ export function createSupervisedEvaluator<Batch = any, Output = [tf.Tensor, tf.T
   options: SupervisedEvaluatorOptions<Batch, Output> = {},
 ): Engine<Batch, Output> {
   checkModel(WHERE, model);
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${WHERE}: argument options should be an object, got ${formatValue(options)}.`);
-  }
+  checkOptions(WHERE, options, ['metrics', 'prepareBatch', 'modelFn', 'outputTransform'], IGNITE_ONLY_OPTIONS);
   const {
     metrics = {},
     prepareBatch = defaultPrepareBatch as unknown as PrepareBatch<Batch>,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { defineEvents, Engine, Events } from '../engine';
+import { checkOptions } from '../internal';
 import {
   addRegularization,
   checkFunction,
@@ -10,6 +11,7 @@ import {
   collectTensors,
   defaultPrepareBatch,
   formatValue,
+  IGNITE_ONLY_OPTIONS,
   isLayersModel,
   OutputKeeper,
   type PrepareBatch,
@@ -30,7 +32,7 @@ export const TbpttEvents = defineEvents({
 /** A recurrent model as a function: one time chunk and the carried hidden state (null at a sequence's start) in, predictions and the new state out. */
 export type RecurrentModelFn = (xChunk: tf.Tensor, hidden: tf.TensorContainer | null) => [any, tf.TensorContainer];
 
-/** Options of {@link createSupervisedTbpttTrainer}. */
+/** Options of {@link createSupervisedTbpttTrainer}. Any other key is a TypeError. */
 export interface SupervisedTbpttTrainerOptions<Batch = any> {
   /** The length of the time chunks; the last one may be shorter. */
   tbpttStep: number;
@@ -77,9 +79,12 @@ export function createSupervisedTbpttTrainer<Batch = any>(
   checkModel(WHERE, model);
   checkOptimizer(WHERE, optimizer);
   checkFunction(WHERE, 'lossFn', lossFn, '(yPred, y) => tf.Scalar', false);
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${WHERE}: argument options should be an object with tbpttStep, got ${formatValue(options)}.`);
+  if (options === undefined) {
+    throw new TypeError(
+      `${WHERE}: argument options is required: give at least { tbpttStep }, the length of the time chunks.`,
+    );
   }
+  checkOptions(WHERE, options, ['tbpttStep', 'dim', 'prepareBatch'], IGNITE_ONLY_OPTIONS);
   const { tbpttStep, dim = 1, prepareBatch = defaultPrepareBatch as unknown as PrepareBatch<Batch> } = options;
   if (!Number.isInteger(tbpttStep) || tbpttStep < 1) {
     throw new RangeError(`${WHERE}: argument tbpttStep should be a positive integer, got ${formatValue(tbpttStep)}.`);

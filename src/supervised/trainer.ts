@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DeterministicEngine } from '../data';
 import { Engine } from '../engine';
+import { checkOptions } from '../internal';
 import {
   addRegularization,
   checkFunction,
@@ -13,6 +14,7 @@ import {
   detachBorrowed,
   formatValue,
   forward,
+  IGNITE_ONLY_OPTIONS,
   type ModelFn,
   OutputKeeper,
   type PrepareBatch,
@@ -23,7 +25,7 @@ import {
 /** Computes a scalar loss from predictions and targets, e.g. `(yPred, y) => tf.losses.softmaxCrossEntropy(y, yPred)`. */
 export type LossFn<YPred = any, Y = any> = (yPred: YPred, y: Y) => tf.Scalar;
 
-/** Options of {@link createSupervisedTrainer}. */
+/** Options of {@link createSupervisedTrainer}. Any other key is a TypeError. */
 export interface SupervisedTrainerOptions<Batch = any, Output = tf.Scalar> {
   /** Turns a batch into `[x, y]`. Default: accepts `[x, y]` or `{ x, y }`. */
   prepareBatch?: PrepareBatch<Batch>;
@@ -41,6 +43,13 @@ export interface SupervisedTrainerOptions<Batch = any, Output = tf.Scalar> {
 }
 
 const WHERE = 'createSupervisedTrainer';
+const OPTION_NAMES = [
+  'prepareBatch',
+  'modelFn',
+  'outputTransform',
+  'gradientAccumulationSteps',
+  'deterministic',
+] as const;
 
 /**
  * Creates an engine that trains `model` one batch per iteration: `prepareBatch`, forward, `lossFn`, gradients,
@@ -82,9 +91,7 @@ export function createSupervisedTrainer<Batch = any, Output = tf.Scalar>(
   checkModel(WHERE, model);
   checkOptimizer(WHERE, optimizer);
   checkFunction(WHERE, 'lossFn', lossFn, '(yPred, y) => tf.Scalar', false);
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${WHERE}: argument options should be an object, got ${formatValue(options)}.`);
-  }
+  checkOptions(WHERE, options, OPTION_NAMES, IGNITE_ONLY_OPTIONS);
   const {
     prepareBatch = defaultPrepareBatch as unknown as PrepareBatch<Batch>,
     modelFn,
