@@ -5,6 +5,7 @@ export {
   type SupervisedModel,
 } from './common';
 export { type AttachableMetric, createSupervisedEvaluator, type SupervisedEvaluatorOptions } from './evaluator';
+export { readLoss } from './read-loss';
 export {
   createSupervisedTbpttTrainer,
   type RecurrentModelFn,

@@ -58,7 +58,7 @@ const OPTION_NAMES = [
  * **`state.output`** is the loss as a `tf.Scalar` (or what `outputTransform` returns). The trainer owns it: it is valid
  * from ITERATION_COMPLETED until the next step starts (the trainer disposes it then) and is disposed, and
  * `state.output` set to null, when the run ends (after your COMPLETED handlers; at TERMINATE when COMPLETED is
- * skipped). Read it where you need the number: `(await engine.state.output.data())[0]`; `tf.clone` it to keep it.
+ * skipped). Read the number where you need it with `await readLoss(engine)`; `tf.clone` it to keep the tensor.
  * After `interrupt()` or an error it lives until the next step. Batch tensors belong to the data (a `DataLoader`
  * disposes the previous batch when it fetches the next): the trainer never disposes them, and hands out a clone
  * where `outputTransform` returns one. Tensors that `prepareBatch`, the model and `lossFn` create are disposed.
@@ -78,7 +78,7 @@ const OPTION_NAMES = [
  * @example
  * const trainer = createSupervisedTrainer(model, tf.train.adam(1e-3), (yPred, y) => tf.losses.softmaxCrossEntropy(y, yPred));
  * trainer.on(Events.ITERATION_COMPLETED({ every: 50 }), async (engine) => {
- *   console.log(engine.state.iteration, (await engine.state.output.data())[0]);
+ *   console.log(engine.state.iteration, await readLoss(engine));
  * });
  * await trainer.run(loader, { maxEpochs: 5 });
  */
