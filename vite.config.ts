@@ -27,7 +27,10 @@ export default defineConfig({
   },
   build: {
     target: 'es2022',
-    sourcemap: true,
+    // The package ships readable ES modules (original names, no minification: the app's bundler minifies) and no
+    // source maps, whose sources would not be in the package.
+    sourcemap: false,
+    minify: false,
     emptyOutDir: true,
     copyPublicDir: false,
     lib: {

@@ -1,3 +1,6 @@
+// `RemovableEventHandle` has a `[Symbol.dispose]` member: the emitted types ask for that lib, so a consumer whose `lib`
+// stops at ES2022 still compiles them (`preserve` keeps the directive in the .d.ts).
+/// <reference lib="esnext.disposable" preserve="true" />
 import { TerminateEpochSignal, TerminateSignal } from './errors';
 import {
   type CallableEvent,
