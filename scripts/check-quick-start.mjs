@@ -97,7 +97,7 @@ function runLine(line, cwd, mark, timeoutS) {
     );
     const onData = (chunk) => {
       output += chunk;
-      if (mark && mark.pattern.test(output)) stop({ ok: true, why: `reached ${mark.what}` });
+      if (mark?.pattern.test(output)) stop({ ok: true, why: `reached ${mark.what}` });
     };
     child.stdout.setEncoding('utf8').on('data', onData);
     child.stderr.setEncoding('utf8').on('data', onData);
