@@ -1,6 +1,8 @@
 // `RemovableEventHandle` has a `[Symbol.dispose]` member: the emitted types ask for that lib, so a consumer whose `lib`
 // stops at ES2022 still compiles them (`preserve` keeps the directive in the .d.ts).
 /// <reference lib="esnext.disposable" preserve="true" />
+
+import { checkOptions } from '../internal';
 import { TerminateEpochSignal, TerminateSignal } from './errors';
 import {
   type CallableEvent,
@@ -328,11 +330,7 @@ export class Engine<Batch = unknown, Output = unknown> {
           'handler that awaits it: `trainer.on(Events.EPOCH_COMPLETED, async () => { await evaluator.run(valLoader); })`.',
       );
     }
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(
-        `Engine.run: argument options should be an object such as { maxEpochs: 5 }, got ${formatValue(options)}.`,
-      );
-    }
+    checkOptions('Engine.run', options, ['maxEpochs', 'maxIters', 'epochLength']);
     let { maxEpochs = null, maxIters = null, epochLength = null } = options;
     const state = this.state;
     if (data !== null && data !== undefined && !isIterable(data)) {

@@ -1,3 +1,5 @@
+import { checkOptions } from '../internal';
+
 /** One series' history: matching x and y values, oldest first. */
 export interface ChartSeries {
   x: number[];
@@ -46,6 +48,7 @@ export class ChartFeed {
    * @param options.scheduler when to flush (default: the next animation frame, or a timer in a background tab or worker).
    */
   constructor(options: ChartFeedOptions) {
+    checkOptions('ChartFeed', options, ['sink', 'scheduler']);
     if (typeof options?.sink !== 'function') {
       throw new TypeError(`ChartFeed: option sink should be a function, got ${typeof options?.sink}.`);
     }

@@ -1,3 +1,5 @@
+import { checkOptions } from '../internal';
+
 interface SchedulerWithYield {
   yield(): Promise<void>;
 }
@@ -54,6 +56,7 @@ export class EventLoopYielder {
 
   /** @param options.budgetMs milliseconds of work allowed between yields (default 8). */
   constructor(options: EventLoopYielderOptions = {}) {
+    checkOptions('EventLoopYielder', options, ['budgetMs']);
     const budgetMs = options.budgetMs ?? 8;
     if (!Number.isFinite(budgetMs) || budgetMs < 0) {
       throw new RangeError(`EventLoopYielder: argument budgetMs should be a number >= 0, got ${budgetMs}.`);

@@ -1,4 +1,5 @@
-// Ignite's `evaluator.run(loader)` inside a trainer's handler, written without the `await` JavaScript needs: the
+// run() misused. An options key it does not know (`{ epochs: 5 }`) is a TypeError naming the one meant. And Ignite's
+// `evaluator.run(loader)` inside a trainer's handler, written without the `await` JavaScript needs: the
 // evaluator's metrics are not there when the handler reads them, and its next run() finds it still running. The
 // engine says so at the first occurrence (a warning naming the event and the fix), and the second run() rejects with
 // a message that names the missing await.
@@ -111,5 +112,22 @@ describe('a run started in a handler and not awaited', () => {
     );
     await first;
     expect(evaluator.state.metrics.accuracy).toBe(0.5);
+  });
+});
+
+describe('Engine.run options', () => {
+  it('rejects a key it does not know instead of running one epoch', async () => {
+    const engine = new Engine((_e, batch: number) => batch);
+    await expect(engine.run([1, 2], { epochs: 5 } as never)).rejects.toThrow(
+      new TypeError(
+        "Engine.run: unknown option 'epochs'. Did you mean 'maxEpochs'? Known options: maxEpochs, maxIters, epochLength.",
+      ),
+    );
+    await expect(engine.run([1, 2], 5 as never)).rejects.toThrow(
+      new TypeError(
+        'Engine.run: argument options should be an object with some of the keys maxEpochs, maxIters, epochLength, got 5.',
+      ),
+    );
+    expect(engine.state.iteration).toBe(0);
   });
 });
