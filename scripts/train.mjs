@@ -2,72 +2,36 @@
 // `npm run train`: trains the demo notebook's digit classifier in headless Chromium, through kindling, and prints one
 // line per epoch. Checkpoints live in IndexedDB inside a persistent browser profile (.kindling-checkpoints/), one store
 // per configuration (as on the page): a second run with the same flags resumes where the first stopped, other
-// --seed/--model/--every (or --epochs with a schedule) start a fresh run beside it. Options: --backend webgpu|webgl|cpu, --epochs N, --seed N, --fresh,
-// --model mlp|cnn, --every N (checkpoint interval in iterations), --worker, --timeout SECONDS, --port N.
+// --seed/--model/--every (or --epochs with a schedule) start a fresh run beside it. The options and the messages about
+// them are in train-args.mjs (`npm run train -- --help`).
 // IndexedDB belongs to an origin, port included: the server always uses the same port (default 5177) so that the
 // next run finds the checkpoints.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { chromiumArgs, chromiumPath } from './chromium.mjs';
+import { alreadyTrainedMessage, parseTrainArgs, TrainArgsError, usage } from './train-args.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const usage = `usage: npm run train -- [options]
-  --backend webgpu|webgl|cpu  where to start in the order webgpu, webgl, cpu (default: webgpu, falling back)
-  --epochs N                  epochs to train in all (default 5); more than the stored run trains it further
-  --seed N                    random seed (default 42)
-  --model mlp|cnn             the digit classifier (default mlp)
-  --every N                   checkpoint every N iterations, and at each epoch end (default 10)
-  --fresh                     delete the stored checkpoints of these settings and start over
-  --worker                    train in a Web Worker instead of the page's main thread
-  --timeout SECONDS           give up after this long (default 900)
-  --port N                    dev-server port (default 5177); the checkpoints belong to that origin
-A run with the same --seed, --model and --every resumes from its latest checkpoint; other values start a fresh run
-in a store of their own (the earlier run keeps its checkpoints).`;
 
 function fail(message) {
   console.error(`train: ${message}`);
   process.exit(1);
 }
 
-let args;
+let parsed;
 try {
-  args = parseArgs({
-    options: {
-      backend: { type: 'string' },
-      epochs: { type: 'string', default: '5' },
-      seed: { type: 'string', default: '42' },
-      model: { type: 'string', default: 'mlp' },
-      every: { type: 'string', default: '10' },
-      worker: { type: 'boolean', default: false },
-      fresh: { type: 'boolean', default: false },
-      timeout: { type: 'string', default: '900' },
-      port: { type: 'string', default: '5177' },
-      help: { type: 'boolean', default: false },
-    },
-  }).values;
+  parsed = parseTrainArgs(process.argv.slice(2));
 } catch (error) {
-  fail(`${error.message}\n${usage}`);
+  if (!(error instanceof TrainArgsError)) throw error;
+  fail(error.message);
 }
-if (args.help) {
+if (parsed.help) {
   console.log(usage);
   process.exit(0);
 }
-const integer = (name, min) => {
-  const value = Number(args[name]);
-  if (!Number.isInteger(value) || value < min) fail(`--${name} should be an integer >= ${min}, got '${args[name]}'.`);
-  return value;
-};
-const epochs = integer('epochs', 1);
-const seed = integer('seed', 0);
-const every = integer('every', 1);
-const timeoutS = integer('timeout', 1);
-const port = integer('port', 1);
-if (args.backend !== undefined && !['webgpu', 'webgl', 'cpu'].includes(args.backend)) {
-  fail(`--backend should be webgpu, webgl or cpu, got '${args.backend}'.`);
-}
-if (!['mlp', 'cnn'].includes(args.model)) fail(`--model should be mlp or cnn, got '${args.model}'.`);
+const { epochs, seed, every, timeout: timeoutS, port } = parsed.options;
+const args = parsed.options;
 const executablePath = chromiumPath;
 if (!existsSync(executablePath))
   fail(`no Chromium at ${executablePath}; install Debian's chromium or set CHROMIUM_PATH.`);
@@ -144,10 +108,9 @@ try {
       }
       case 'resumed':
         console.log(`resumed from iteration ${event.iteration} (epoch ${event.epoch}, checkpoint ${event.name})`);
-        if (event.epoch >= epochs) {
-          console.log(
-            `training already reached epoch ${epochs}; pass --epochs ${epochs + 5} to train on, or --fresh to start over.`,
-          );
+        {
+          const note = alreadyTrainedMessage(event.epoch, epochs);
+          if (note) console.log(note);
         }
         break;
       case 'epoch': {

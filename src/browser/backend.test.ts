@@ -23,7 +23,31 @@ describe('selectBackend (Node: no WebGPU, no WebGL)', () => {
 
   it('rejects an unknown backend name', async () => {
     await expect(selectBackend({ prefer: 'wasm' as never })).rejects.toThrow(
-      /one of 'webgpu', 'webgl' or 'cpu', got "wasm"/,
+      new RangeError("selectBackend: option prefer should be one of 'webgpu', 'webgl' or 'cpu', got 'wasm'."),
+    );
+  });
+
+  it('rejects unknown options instead of ignoring them, naming the right one', async () => {
+    const before = tf.getBackend();
+    await expect(selectBackend({ preferred: 'cpu' } as never)).rejects.toThrow(
+      new TypeError("selectBackend: unknown option 'preferred'. Did you mean 'prefer'? Known options: prefer."),
+    );
+    await expect(selectBackend({ backend: 'webgl' } as never)).rejects.toThrow(
+      /^selectBackend: unknown option 'backend'\. selectBackend chooses the backend itself: pass prefer: 'webgl'/,
+    );
+    await expect(selectBackend('cpu' as never)).rejects.toThrow(
+      new TypeError("selectBackend: argument options should be an object with some of the keys prefer, got 'cpu'."),
+    );
+    expect(tf.getBackend()).toBe(before);
+  });
+
+  it('describeBackend checks its arguments', () => {
+    expect(() => describeBackend(undefined as never)).toThrow(
+      new TypeError('describeBackend: argument selection should be what selectBackend() returned, got undefined.'),
+    );
+    const selection = { backend: 'cpu', adapter: null, fellBackFrom: null, reason: null } as const;
+    expect(() => describeBackend(selection, 'yes' as never)).toThrow(
+      new TypeError("describeBackend: argument forced should be a boolean, got 'yes'."),
     );
   });
 

@@ -91,6 +91,9 @@ describe('ChartFeed', () => {
 
   it('rejects a missing sink and non-numeric points', () => {
     expect(() => new ChartFeed({} as never)).toThrow(TypeError);
+    expect(() => new ChartFeed({ sink: () => {}, schedule: () => () => {} } as never)).toThrow(
+      new TypeError("ChartFeed: unknown option 'schedule'. Did you mean 'scheduler'? Known options: sink, scheduler."),
+    );
     const feed = new ChartFeed({ sink: () => {}, scheduler: manualScheduler().scheduler });
     expect(() => feed.push('a', 1, '2' as never)).toThrow(/numbers/);
   });

@@ -36,5 +36,8 @@ describe('EventLoopYielder', () => {
 
   it('rejects a negative budget', () => {
     expect(() => new EventLoopYielder({ budgetMs: -1 })).toThrow(/budgetMs should be a number >= 0, got -1/);
+    expect(() => new EventLoopYielder({ budget: 8 } as never)).toThrow(
+      new TypeError("EventLoopYielder: unknown option 'budget'. Did you mean 'budgetMs'? Known options: budgetMs."),
+    );
   });
 });

@@ -225,11 +225,14 @@ describe('DataLoader over a TensorDataset', () => {
 
 describe('DataLoader errors', () => {
   it('batchSize must be a positive integer', () => {
-    for (const bad of [0, -1, 2.5, Number.NaN, '4']) {
+    for (const bad of [0, -1, 2.5, Number.NaN]) {
       expect(() => new DataLoader(range(3), { batchSize: bad as number })).toThrow(RangeError);
     }
+    expect(() => new DataLoader(range(3), { batchSize: '4' as never })).toThrow(
+      new TypeError("DataLoader: option batchSize should be a positive integer, got '4'."),
+    );
     expect(() => new DataLoader(range(3), { batchSize: 0 })).toThrow(
-      'DataLoader: argument batchSize should be a positive integer, got 0.',
+      'DataLoader: option batchSize should be a positive integer, got 0.',
     );
   });
 
@@ -245,13 +248,38 @@ describe('DataLoader errors', () => {
   it('rejects options of the wrong type and bad iterate positions', () => {
     expect(() => new DataLoader(range(3), { shuffle: 'yes' as never })).toThrow(TypeError);
     expect(() => new DataLoader(range(3), { dropLast: 1 as never })).toThrow(TypeError);
-    expect(() => new DataLoader(range(3), { collate: 3 as never })).toThrow(TypeError);
+    expect(() => new DataLoader(range(3), { collate: 3 as never })).toThrow(
+      new TypeError('DataLoader: option collate should be a function (items) => batch, got 3.'),
+    );
     const loader = new DataLoader(range(3), { batchSize: 2 });
     expect(() => loader.iterate({ startBatch: 3 })).toThrow(/startBatch should be an integer in \[0, 2\], got 3/);
     expect(() => loader.iterate({ pass: -1 })).toThrow(RangeError);
     expect(() => {
       loader.seed = 1.5;
     }).toThrow(RangeError);
+  });
+});
+
+describe('DataLoader options', () => {
+  it('rejects unknown options, naming the closest known one (PyTorch spellings included)', () => {
+    expect(() => new DataLoader(range(3), { batch_size: 2 } as never)).toThrow(
+      new TypeError(
+        "DataLoader: unknown option 'batch_size'. Did you mean 'batchSize'? Known options: batchSize, shuffle, dropLast, collate.",
+      ),
+    );
+    expect(() => new DataLoader(range(3), { shufle: true } as never)).toThrow(
+      /unknown option 'shufle'\. Did you mean 'shuffle'\?/,
+    );
+    expect(() => new DataLoader(range(3), { numWorkers: 4 } as never)).toThrow(
+      new TypeError("DataLoader: unknown option 'numWorkers'. Known options: batchSize, shuffle, dropLast, collate."),
+    );
+    expect(() => new DataLoader(range(3), 4 as never)).toThrow(TypeError);
+    const loader = new DataLoader(range(3), { batchSize: 2 });
+    expect(() => loader.iterate({ start: 1 } as never)).toThrow(
+      new TypeError(
+        "DataLoader.iterate: unknown option 'start'. Did you mean 'startBatch'? Known options: seed, pass, startBatch.",
+      ),
+    );
   });
 });
 

@@ -12,7 +12,7 @@ export interface IndexedSource<T> {
 /** What a {@link DataLoader} can read: an array or other ArrayLike, an {@link IndexedSource}, or a {@link TensorDataset}. */
 export type Dataset<T> = ArrayLike<T> | IndexedSource<T> | TensorDataset;
 
-/** Options of {@link DataLoader}. */
+/** Options of {@link DataLoader}. Any other key is a TypeError. */
 export interface DataLoaderOptions<T, B> {
   /** Items per batch, a positive integer (default 1). */
   batchSize?: number;
@@ -27,7 +27,7 @@ export interface DataLoaderOptions<T, B> {
   collate?: (items: T[]) => B;
 }
 
-/** Where {@link DataLoader.iterate} starts. */
+/** Where {@link DataLoader.iterate} starts. Any other key is a TypeError. */
 export interface IterateOptions {
   /** Base seed of the shuffled order (default: the loader's `seed`, drawn from `Math.random` when unset). */
   seed?: number;
@@ -166,7 +166,8 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
   /**
    * @param dataset An array / ArrayLike, an object `{ length, get(i) }` (get may be async), or a {@link TensorDataset}.
    * @param options See {@link DataLoaderOptions}.
-   * @throws TypeError for a data set without a length or options of the wrong type; RangeError for a bad batchSize.
+   * @throws TypeError for a data set without a length, an unknown option or an option of the wrong type; RangeError
+   *   for a bad batchSize.
    */
   constructor(dataset: Dataset<T>, options: DataLoaderOptions<T, B> = {}) {
     const where = 'DataLoader';
@@ -252,6 +253,7 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
    * for (const batch of loader.iterate({ seed, pass: 12, startBatch: 34 })) { ... }
    */
   iterate(options: IterateOptions = {}): DataLoaderPass<B> {
+    checkOptions('DataLoader.iterate', options, ['seed', 'pass', 'startBatch']);
     const pass = checkIndex('DataLoader.iterate', 'pass', options.pass ?? 0);
     const startBatch = checkIndex('DataLoader.iterate', 'startBatch', options.startBatch ?? 0, this.length);
     let seed: number | null = null;

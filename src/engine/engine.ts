@@ -1,6 +1,10 @@
 // The Engine: the loop, its events and its control flags. Longer than 400 lines because it is one class whose parts
 // (#loop, #runEpoch, #fire, #check and the run/resume planning) share the same private state; about half of it is
 // doc comments. run()'s and loadStateDict()'s argument checks live in run-options.ts.
+// `RemovableEventHandle` has a `[Symbol.dispose]` member: the emitted types ask for that lib, so a consumer whose `lib`
+// stops at ES2022 still compiles them (`preserve` keeps the directive in the .d.ts).
+/// <reference lib="esnext.disposable" preserve="true" />
+
 import {
   checkFunction,
   checkOptions,
@@ -73,6 +77,14 @@ const STOP_ITERATION = Events.DATALOADER_STOP_ITERATION.name;
 const now = (): number => performance.now();
 
 /**
+ * Runs started in this realm, and the engine of the latest one while it runs: after each handler the engine compares
+ * the count, to tell a handler that started another engine's run() and returned before it finished (an `await`
+ * forgotten, see `#checkAwaited`). Two numbers, not a registry: nothing here outlives the run it describes.
+ */
+let runsStarted = 0;
+let latestRun: Engine<any, any> | null = null;
+
+/**
  * Runs a process function over data, epoch after epoch, firing events that handlers, metrics and loggers attach to.
  *
  * The engine knows nothing of models, metrics or storage: everything else in kindling attaches through events and
@@ -117,6 +129,10 @@ export class Engine<Batch = unknown, Output = unknown> {
   /** Set while the run is suspended by an interrupt: calling it resumes the loop where it stopped. */
   #resume: (() => void) | null = null;
   #isRunning = false;
+  /** Which run this is, in the realm's count of runs started (`runsStarted`). */
+  #runNumber = 0;
+  /** The run a handler was warned about for not awaiting it (`#checkAwaited`): one warning per run. */
+  #warnedRunNumber = 0;
   /** What the live iterator was made from: a generator passed as data is its own iterator and is never closed. */
   #iteratorSource: unknown = null;
 
@@ -328,13 +344,17 @@ export class Engine<Batch = unknown, Output = unknown> {
   async run(data: RunData<Batch> | null = null, options: RunOptions = {}): Promise<State<Batch, Output>> {
     if (this.#isRunning) {
       throw new Error(
-        'Engine.run: the engine is already running. Await the previous run() before calling run() again.',
+        'Engine.run: this engine is already running: run() was called again before the previous run() finished. ' +
+          "Await each run: `await engine.run(data)`. A run started from another engine's handler needs an async " +
+          'handler that awaits it: `trainer.on(Events.EPOCH_COMPLETED, async () => { await evaluator.run(valLoader); })`.',
       );
     }
     this.#planRun(data ?? null, readRunOptions(data, options));
     return new Promise<State<Batch, Output>>((resolve, reject) => {
       this.#waiter = { resolve, reject };
       this.#isRunning = true;
+      this.#runNumber = ++runsStarted;
+      latestRun = this;
       const resume = this.#resume;
       if (resume !== null) {
         this.#resume = null;
@@ -508,6 +528,7 @@ export class Engine<Batch = unknown, Output = unknown> {
 
   #settle(error: unknown): void {
     this.#isRunning = false;
+    if (latestRun === this) latestRun = null;
     const waiter = this.#waiter;
     this.#waiter = null;
     if (waiter === null) return;
@@ -576,10 +597,12 @@ export class Engine<Batch = unknown, Output = unknown> {
     for (let i = 0; i < list.length; i++) {
       const registration = list[i]!;
       if (registration.filter !== null && !registration.filter(this, this.#eventValue(name))) continue;
-      const result =
+      const before = runsStarted;
+      let result =
         this.#observers.length === 0
           ? registration.invoke(this, eventArg)
           : this.#observed(name, registration, eventArg);
+      if (runsStarted !== before) result = this.#checkAwaited(name, result);
       if (isThenable(result)) return this.#fireRest(name, list, i + 1, result, eventArg);
     }
   }
@@ -595,10 +618,12 @@ export class Engine<Batch = unknown, Output = unknown> {
     for (let i = from; i < list.length; i++) {
       const registration = list[i]!;
       if (registration.filter !== null && !registration.filter(this, this.#eventValue(name))) continue;
-      const result =
+      const before = runsStarted;
+      let result =
         this.#observers.length === 0
           ? registration.invoke(this, eventArg)
           : this.#observed(name, registration, eventArg);
+      if (runsStarted !== before) result = this.#checkAwaited(name, result);
       if (isThenable(result)) await result;
     }
   }
@@ -611,6 +636,38 @@ export class Engine<Batch = unknown, Output = unknown> {
       call = () => observer(name, registration.handler, inner);
     }
     return call();
+  }
+
+  /**
+   * Called when a handler of `name` started a run: warns if that run is still going once the handler has returned (a
+   * synchronous handler) or settled (an async one), since then nothing waited for it: its `state.metrics` are not
+   * there yet when the handler reads them, and its errors go unhandled. This is Ignite's `evaluator.run(loader)` in an
+   * EPOCH_COMPLETED handler without the `await` that JavaScript needs. Returns what the handler returned.
+   */
+  #checkAwaited(name: string, result: unknown): unknown {
+    const started = latestRun;
+    if (started === null || started === this) return result;
+    const number = started.#runNumber;
+    const check = () => {
+      if (started.#isRunning && started.#runNumber === number && started.#warnedRunNumber !== number) {
+        started.#warnedRunNumber = number;
+        const event = Object.hasOwn(Events, name.toUpperCase()) ? `Events.${name.toUpperCase()}` : `'${name}'`;
+        getLogger().warn(
+          `Engine: a handler of ${event} started another engine's run() and returned before that run finished: ` +
+            'nothing awaits it, so its results (state.metrics) are not there when the handler reads them, and its ' +
+            `errors go unhandled. Make the handler async and await the run: engine.on(${event}, async () => { ` +
+            'await evaluator.run(valLoader); }).',
+        );
+      }
+    };
+    if (!isThenable(result)) {
+      check();
+      return result;
+    }
+    return result.then((value) => {
+      check();
+      return value;
+    });
   }
 
   get #isFlagged(): boolean {

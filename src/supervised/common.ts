@@ -13,6 +13,16 @@ export type PrepareBatch<Batch = any, X = any, Y = any> = (batch: Batch) => read
 export type ModelFn<M = any, X = any, Y = any> = (model: M, x: X) => Y;
 
 /**
+ * Options of Ignite's supervised helpers that have no counterpart here, with what to do instead: the helpers reject
+ * every unknown option, and these get a sentence rather than a list.
+ */
+export const IGNITE_ONLY_OPTIONS: Readonly<Record<string, string>> = Object.freeze({
+  device: 'kindling runs on the current tfjs backend: choose it with selectBackend() or tf.setBackend().',
+  non_blocking: 'tfjs steps never block on the device: nothing is read back during a step.',
+  nonBlocking: 'tfjs steps never block on the device: nothing is read back during a step.',
+});
+
+/**
  * The default `prepareBatch`: a batch `[x, y]` or `{ x, y }` becomes `[x, y]`, the same tensors, not copies.
  *
  * @param batch - `[x, y]` or `{ x, y }`.

@@ -166,5 +166,10 @@ describe('createSupervisedEvaluator', () => {
       /argument outputTransform should be a function/,
     );
     expect(() => createSupervisedEvaluator(model, null as any)).toThrow(TypeError);
+    expect(() => createSupervisedEvaluator(model, { metric: { acc: 3 } } as never)).toThrow(
+      new TypeError(
+        "createSupervisedEvaluator: unknown option 'metric'. Did you mean 'metrics'? Known options: metrics, prepareBatch, modelFn, outputTransform.",
+      ),
+    );
   });
 });

@@ -7,6 +7,7 @@ import {
   defaultPrepareBatch,
   detachBorrowed,
   forward,
+  IGNITE_ONLY_OPTIONS,
   type ModelFn,
   OutputKeeper,
   type PrepareBatch,
@@ -18,7 +19,7 @@ export interface AttachableMetric {
   attach(engine: Engine<any, any>, name: string): void;
 }
 
-/** Options of {@link createSupervisedEvaluator}. */
+/** Options of {@link createSupervisedEvaluator}. Any other key is a TypeError. */
 export interface SupervisedEvaluatorOptions<Batch = any, Output = [tf.Tensor, tf.Tensor]> {
   /** Metrics attached (EpochWise) under their keys: `{ accuracy: new Accuracy() }`. */
   metrics?: Record<string, AttachableMetric>;
@@ -55,7 +56,7 @@ export function createSupervisedEvaluator<Batch = any, Output = [tf.Tensor, tf.T
   options: SupervisedEvaluatorOptions<Batch, Output> = {},
 ): Engine<Batch, Output> {
   checkModel(WHERE, model);
-  checkOptions(WHERE, options, ['metrics', 'prepareBatch', 'modelFn', 'outputTransform']);
+  checkOptions(WHERE, options, ['metrics', 'prepareBatch', 'modelFn', 'outputTransform'], IGNITE_ONLY_OPTIONS);
   const {
     metrics = {},
     prepareBatch = defaultPrepareBatch as unknown as PrepareBatch<Batch>,

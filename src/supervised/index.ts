@@ -6,6 +6,7 @@ export {
 } from './common';
 export { type AttachableMetric, createSupervisedEvaluator, type SupervisedEvaluatorOptions } from './evaluator';
 export { type GradientWatch, watchGradients } from './gradients';
+export { readLoss } from './read-loss';
 export {
   createSupervisedTbpttTrainer,
   type RecurrentModelFn,

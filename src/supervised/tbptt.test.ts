@@ -177,6 +177,11 @@ describe('createSupervisedTbpttTrainer', () => {
     );
     expect(() => createSupervisedTbpttTrainer(model, sgd, mse, { tbpttStep: 2, dim: -1 })).toThrow(/dim should be/);
     expect(() => createSupervisedTbpttTrainer(model, sgd, mse, undefined as any)).toThrow(/tbpttStep/);
+    expect(() => createSupervisedTbpttTrainer(model, sgd, mse, { tbtt_step: 2 } as never)).toThrow(
+      new TypeError(
+        "createSupervisedTbpttTrainer: unknown option 'tbtt_step'. Did you mean 'tbpttStep'? Known options: tbpttStep, dim, prepareBatch.",
+      ),
+    );
     expect(() => createSupervisedTbpttTrainer(model, null as any, mse, { tbpttStep: 2 })).toThrow(/optimizer/);
     expect(() => createSupervisedTbpttTrainer(model, sgd, null as any, { tbpttStep: 2 })).toThrow(/lossFn/);
     const x = tf.zeros([2, 5, 1]);

@@ -9,6 +9,7 @@ import {
   cleanTapeOnError,
   collectTensors,
   defaultPrepareBatch,
+  IGNITE_ONLY_OPTIONS,
   isLayersModel,
   OutputKeeper,
   type PrepareBatch,
@@ -29,7 +30,7 @@ export const TbpttEvents = defineEvents({
 /** A recurrent model as a function: one time chunk and the carried hidden state (null at a sequence's start) in, predictions and the new state out. */
 export type RecurrentModelFn = (xChunk: tf.Tensor, hidden: tf.TensorContainer | null) => [any, tf.TensorContainer];
 
-/** Options of {@link createSupervisedTbpttTrainer}. */
+/** Options of {@link createSupervisedTbpttTrainer}. Any other key is a TypeError. */
 export interface SupervisedTbpttTrainerOptions<Batch = any> {
   /** The length of the time chunks; the last one may be shorter. */
   tbpttStep: number;
@@ -77,7 +78,7 @@ export function createSupervisedTbpttTrainer<Batch = any>(
   checkOptimizer(WHERE, optimizer);
   checkFunction(WHERE, 'argument lossFn', lossFn, '(yPred, y) => tf.Scalar');
   checkPlainObject(WHERE, 'argument options', options, 'an object with tbpttStep');
-  checkOptions(WHERE, options, ['tbpttStep', 'dim', 'prepareBatch']);
+  checkOptions(WHERE, options, ['tbpttStep', 'dim', 'prepareBatch'], IGNITE_ONLY_OPTIONS);
   const { tbpttStep, dim = 1, prepareBatch = defaultPrepareBatch as unknown as PrepareBatch<Batch> } = options;
   checkInteger(WHERE, 'argument tbpttStep', tbpttStep, { min: 1 });
   checkInteger(WHERE, 'argument dim', dim, { min: 0, expected: 'a non-negative integer (the time axis)' });

@@ -324,6 +324,23 @@ describe('createSupervisedTrainer: arguments', () => {
     expect(() => createSupervisedTrainer(model, sgd, crossEntropy, { deterministic: 'yes' as any })).toThrow(TypeError);
   });
 
+  it('rejects unknown options: a typo names the option meant, an Ignite-only one says what to do instead', () => {
+    expect(() =>
+      createSupervisedTrainer(model, sgd, crossEntropy, { gradient_accumulation_steps: 4 } as never),
+    ).toThrow(
+      new TypeError(
+        "createSupervisedTrainer: unknown option 'gradient_accumulation_steps'. Did you mean 'gradientAccumulationSteps'? " +
+          'Known options: prepareBatch, modelFn, outputTransform, gradientAccumulationSteps, deterministic.',
+      ),
+    );
+    expect(() => createSupervisedTrainer(model, sgd, crossEntropy, { device: 'cuda' } as never)).toThrow(
+      /^createSupervisedTrainer: unknown option 'device'\. kindling runs on the current tfjs backend: choose it with selectBackend\(\)/,
+    );
+    expect(() => createSupervisedTrainer(model, sgd, crossEntropy, 'adam' as never)).toThrow(
+      /^createSupervisedTrainer: argument options should be an object with some of the keys prepareBatch, .*got 'adam'\.$/,
+    );
+  });
+
   it('explains a batch that is neither [x, y] nor { x, y }', async () => {
     const x = tf.zeros([2, 4]);
     const trainer = createSupervisedTrainer(model, sgd, crossEntropy);

@@ -12,6 +12,7 @@ import {
   defaultPrepareBatch,
   detachBorrowed,
   forward,
+  IGNITE_ONLY_OPTIONS,
   type ModelFn,
   OutputKeeper,
   type PrepareBatch,
@@ -23,7 +24,7 @@ import { gradientSlotOf } from './gradients';
 /** Computes a scalar loss from predictions and targets, e.g. `(yPred, y) => tf.losses.softmaxCrossEntropy(y, yPred)`. */
 export type LossFn<YPred = any, Y = any> = (yPred: YPred, y: Y) => tf.Scalar;
 
-/** Options of {@link createSupervisedTrainer}. */
+/** Options of {@link createSupervisedTrainer}. Any other key is a TypeError. */
 export interface SupervisedTrainerOptions<Batch = any, Output = tf.Scalar> {
   /** Turns a batch into `[x, y]`. Default: accepts `[x, y]` or `{ x, y }`. */
   prepareBatch?: PrepareBatch<Batch>;
@@ -41,6 +42,13 @@ export interface SupervisedTrainerOptions<Batch = any, Output = tf.Scalar> {
 }
 
 const WHERE = 'createSupervisedTrainer';
+const OPTION_NAMES = [
+  'prepareBatch',
+  'modelFn',
+  'outputTransform',
+  'gradientAccumulationSteps',
+  'deterministic',
+] as const;
 
 /**
  * Creates an engine that trains `model` one batch per iteration: `prepareBatch`, forward, `lossFn`, gradients,
@@ -49,7 +57,7 @@ const WHERE = 'createSupervisedTrainer';
  * **`state.output`** is the loss as a `tf.Scalar` (or what `outputTransform` returns). The trainer owns it: it is valid
  * from ITERATION_COMPLETED until the next step starts (the trainer disposes it then) and is disposed, and
  * `state.output` set to null, when the run ends (after your COMPLETED handlers; at TERMINATE when COMPLETED is
- * skipped). Read it where you need the number: `(await engine.state.output.data())[0]`; `tf.clone` it to keep it.
+ * skipped). Read the number where you need it with `await readLoss(engine)`; `tf.clone` it to keep the tensor.
  * After `interrupt()` or an error it lives until the next step. Batch tensors belong to the data (a `DataLoader`
  * disposes the previous batch when it fetches the next): the trainer never disposes them, and hands out a clone
  * where `outputTransform` returns one. Tensors that `prepareBatch`, the model and `lossFn` create are disposed.
@@ -69,7 +77,7 @@ const WHERE = 'createSupervisedTrainer';
  * @example
  * const trainer = createSupervisedTrainer(model, tf.train.adam(1e-3), (yPred, y) => tf.losses.softmaxCrossEntropy(y, yPred));
  * trainer.on(Events.ITERATION_COMPLETED({ every: 50 }), async (engine) => {
- *   console.log(engine.state.iteration, (await engine.state.output.data())[0]);
+ *   console.log(engine.state.iteration, await readLoss(engine));
  * });
  * await trainer.run(loader, { maxEpochs: 5 });
  */
@@ -82,13 +90,7 @@ export function createSupervisedTrainer<Batch = any, Output = tf.Scalar>(
   checkModel(WHERE, model);
   checkOptimizer(WHERE, optimizer);
   checkFunction(WHERE, 'argument lossFn', lossFn, '(yPred, y) => tf.Scalar');
-  checkOptions(WHERE, options, [
-    'prepareBatch',
-    'modelFn',
-    'outputTransform',
-    'gradientAccumulationSteps',
-    'deterministic',
-  ]);
+  checkOptions(WHERE, options, OPTION_NAMES, IGNITE_ONLY_OPTIONS);
   const {
     prepareBatch = defaultPrepareBatch as unknown as PrepareBatch<Batch>,
     modelFn,
