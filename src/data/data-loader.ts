@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkBoolean, checkFunction, checkOptions, failRange, failType } from '../internal';
+import { checkBoolean, checkFunction, checkInteger, checkOptions, failRange, failType } from '../internal';
 import { createGenerator, type SeededGenerator } from './random';
 import { TensorDataset } from './tensor-dataset';
 
@@ -182,11 +182,7 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
           'Wrap an unsized source as { length, get(i) }, or pass an iterable to engine.run() directly.',
       );
     }
-    // A RangeError for any bad batch size, '4' included: the value, not its type, is what to fix.
-    const batchSize = given.batchSize ?? 1;
-    if (!Number.isSafeInteger(batchSize) || (batchSize as number) < 1) {
-      failRange(where, 'argument batchSize', 'a positive integer', batchSize);
-    }
+    const batchSize = checkInteger(where, 'option batchSize', given.batchSize ?? 1, { min: 1 });
     const shuffle = checkBoolean(where, 'option shuffle', given.shuffle ?? false);
     const dropLast = checkBoolean(where, 'option dropLast', given.dropLast ?? false);
     const collate =
