@@ -1,5 +1,14 @@
 export { Accuracy } from './accuracy';
 export { Average, type AverageInput } from './average';
+export { AveragePrecision } from './average-precision';
+export type { BinaryScoresStateDict } from './binary-scores';
+export {
+  ClassificationReport,
+  type ClassificationReportDict,
+  type ClassificationReportOptions,
+  type ClassificationReportRow,
+} from './classification-report';
+export { CohenKappa, type CohenKappaOptions, type CohenKappaStateDict, type CohenKappaWeights } from './cohen-kappa';
 export {
   ConfusionMatrix,
   type ConfusionMatrixAverage,
@@ -11,6 +20,8 @@ export {
   JaccardIndex,
   mIoU,
 } from './confusion-matrix';
+export { EpochMetric, type EpochMetricStateDict } from './epoch-metric';
+export type { OutputDtype, OutputsState } from './epoch-outputs';
 export { Fbeta, type FbetaOptions } from './fbeta';
 export type { PredictionPair } from './inputs';
 export { Loss } from './loss';
@@ -28,9 +39,18 @@ export {
   RunningBatchWise,
   RunningEpochWise,
 } from './metric';
+export type { SumsState } from './metric-state';
+export {
+  MultiLabelConfusionMatrix,
+  type MultiLabelConfusionMatrixOptions,
+  type MultiLabelConfusionMatrixStateDict,
+} from './multilabel-confusion-matrix';
 export { Precision } from './precision';
 export type { PrecisionRecallAverage, PrecisionRecallOptions } from './precision-recall';
+export { PrecisionRecallCurve, type PrecisionRecallCurveResult } from './precision-recall-curve';
 export { Recall } from './recall';
+export { RocAuc } from './roc-auc';
+export { RocCurve, type RocCurveResult } from './roc-curve';
 export { RootMeanSquaredError } from './root-mean-squared-error';
 export {
   RunningAverage,

@@ -12,10 +12,11 @@ import { Metric, NotComputableError } from './metric';
 
 /**
  * How {@link Precision} and {@link Recall} combine classes: `false` gives one value per class (an array; a number
- * for binary input), `true` or `'macro'` their mean, `'micro'` one ratio over all classes' counts, `'weighted'` the
+ * for binary input), `null` one value per class for binary input too (classes 0 and 1, as scikit-learn's
+ * `average=None`), `true` or `'macro'` their mean, `'micro'` one ratio over all classes' counts, `'weighted'` the
  * mean weighted by each class's number of actual positives, `'samples'` (multilabel only) the mean over samples.
  */
-export type PrecisionRecallAverage = boolean | 'macro' | 'micro' | 'weighted' | 'samples';
+export type PrecisionRecallAverage = boolean | null | 'macro' | 'micro' | 'weighted' | 'samples';
 
 /** What Precision and Recall options have in common. */
 export interface PrecisionRecallOptions {
@@ -28,7 +29,7 @@ export interface PrecisionRecallOptions {
 }
 
 const EPS = 1e-20;
-const AVERAGES: readonly unknown[] = [true, false, 'macro', 'micro', 'weighted', 'samples'];
+const AVERAGES: readonly unknown[] = [true, false, null, 'macro', 'micro', 'weighted', 'samples'];
 
 /**
  * Shared by Precision and Recall: true positives over predicted positives (precision) or over actual positives
@@ -36,7 +37,7 @@ const AVERAGES: readonly unknown[] = [true, false, 'macro', 'micro', 'weighted',
  */
 export abstract class PrecisionRecallBase extends Metric<PredictionPair, number | number[]> {
   readonly #owner: string;
-  readonly #average: false | 'macro' | 'micro' | 'weighted' | 'samples';
+  readonly #average: false | null | 'macro' | 'micro' | 'weighted' | 'samples';
   readonly #isMultilabel: boolean;
   readonly #state: DeviceState;
   #kind: { kind: ClassificationKind; numClasses: number } | null = null;
@@ -50,7 +51,7 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
     const { average = false, isMultilabel = false } = options;
     if (!AVERAGES.includes(average)) {
       throw new TypeError(
-        `${owner}: option average should be true, false, 'macro', 'micro', 'weighted' or 'samples', got ${describeValue(average)}.`,
+        `${owner}: option average should be true, false, null, 'macro', 'micro', 'weighted' or 'samples', got ${describeValue(average)}.`,
       );
     }
     if (typeof isMultilabel !== 'boolean') {
@@ -62,8 +63,8 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
     this.#state = new DeviceState(owner);
   }
 
-  /** The averaging in use: `false` (per class), `'macro'`, `'micro'`, `'weighted'` or `'samples'`. */
-  get average(): false | 'macro' | 'micro' | 'weighted' | 'samples' {
+  /** The averaging in use: `false` or `null` (per class), `'macro'`, `'micro'`, `'weighted'` or `'samples'`. */
+  get average(): false | null | 'macro' | 'micro' | 'weighted' | 'samples' {
     return this.#average;
   }
 
