@@ -8,6 +8,7 @@ import {
   type PredictionPair,
   toPair,
 } from './inputs';
+import { LabelCheck, targetRule } from './label-check';
 import { Metric, NotComputableError } from './metric';
 
 /**
@@ -17,9 +18,13 @@ import { Metric, NotComputableError } from './metric';
  * - binary: `yPred` and `y` of shape (N) or (N, ..., 1). `yPred` may hold probabilities: values above 0.5 count
  *   as 1 (the reference requires 0/1 predictions; 0/1 inputs give the same result).
  * - multiclass: `yPred` (N, ..., C) logits or probabilities (argmax is the prediction) with `y` (N, ...) class
- *   indices or one-hot `y` (N, ..., C). Indices outside [0, C) count as wrong (checking them would need a readback).
+ *   indices or one-hot `y` (N, ..., C).
  * - multilabel (`isMultilabel: true`): `yPred` and `y` (N, ..., C), thresholded at 0.5; a sample is correct only
  *   when all C labels match.
+ *
+ * Targets are checked: class indices outside [0, C), negative or non-integer ones, and binary, one-hot or multilabel
+ * targets other than 0/1 throw a RangeError naming the bad value. The check runs on the device and is read back by
+ * `compute()`, so a step never waits for it.
  *
  * @example
  * const acc = new Accuracy();
@@ -29,6 +34,7 @@ import { Metric, NotComputableError } from './metric';
 export class Accuracy extends Metric<PredictionPair, number> {
   readonly #isMultilabel: boolean;
   readonly #state = new DeviceState('Accuracy');
+  readonly #labels = new LabelCheck('Accuracy');
   #numExamples = 0;
   #kind: { kind: ClassificationKind; numClasses: number } | null = null;
 
@@ -48,6 +54,7 @@ export class Accuracy extends Metric<PredictionPair, number> {
   /** Frees the on-device count of correct predictions, zeroes the example count and forgets the input kind. */
   reset(): void {
     this.#state.reset();
+    this.#labels.reset();
     this.#numExamples = 0;
     this.#kind = null;
   }
@@ -61,6 +68,7 @@ export class Accuracy extends Metric<PredictionPair, number> {
     tf.tidy(() => {
       const batch = classificationBatch(yPred, y, this.#isMultilabel, 'Accuracy');
       this.#kind = checkSameKind(this.#kind, batch, 'Accuracy');
+      this.#labels.add('y', y, targetRule(batch, yPred, y));
       let correct: tf.Tensor;
       if (batch.kind === 'multilabel') correct = tf.all(tf.equal(batch.pred, batch.target), -1);
       else correct = tf.equal(batch.pred, batch.target);
@@ -70,15 +78,15 @@ export class Accuracy extends Metric<PredictionPair, number> {
   }
 
   /**
-   * Reads the correct count back (one `await data()`) and returns it over the number of examples; throws
-   * NotComputableError before any update.
+   * Reads the correct count and the label check back (one `await data()` each) and returns the count over the number
+   * of examples; throws NotComputableError before any update and a RangeError for a bad label.
    */
   async compute(): Promise<number> {
     if (this.#numExamples === 0) {
       throw new NotComputableError('Accuracy must have at least one example before it can be computed.');
     }
     const numExamples = this.#numExamples;
-    const sums = await this.#state.read();
+    const [sums] = await Promise.all([this.#state.read(), this.#labels.verify()]);
     return (sums.get('correct')?.[0] ?? 0) / numExamples;
   }
 }

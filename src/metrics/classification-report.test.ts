@@ -85,7 +85,7 @@ describe('ClassificationReport', () => {
     expect(metrics['macro avg']).toEqual(metrics.report['macro avg']);
   });
 
-  it('errors', async () => {
+  it('errors, and labels checked like Precision and Recall', async () => {
     expect(() => new ClassificationReport({ beta: 0 })).toThrow(
       'ClassificationReport: option beta should be a positive number, got 0.',
     );
@@ -94,5 +94,10 @@ describe('ClassificationReport', () => {
       /option labels should be an array of class names/,
     );
     await expect(new ClassificationReport().compute()).rejects.toThrow(NotComputableError);
+    const bad: [tf.Tensor, tf.Tensor] = [tf.tensor2d([[0.1, 0.9]]), tf.tensor1d([2], 'int32')];
+    owned.push(...bad);
+    await expect(computeOver(new ClassificationReport(), [bad])).rejects.toThrow(
+      /(Precision|Recall): y should hold class indices, integers in \[0, 2\), got 2/,
+    );
   });
 });

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkInteger } from '../internal';
 import { DeviceState } from './device-state';
 import { CLASSIFICATION_SHAPES, classificationBatch, describeValue, type PredictionPair, toPair } from './inputs';
+import { LabelCheck, targetRule } from './label-check';
 import { Metric, MetricsLambda, NotComputableError } from './metric';
 
 /** How {@link ConfusionMatrix} normalises: counts (undefined), by samples, by row (recall) or column (precision). */
@@ -8,8 +10,10 @@ export type ConfusionMatrixAverage = 'samples' | 'recall' | 'precision';
 
 /**
  * The confusion matrix of a multiclass problem: `matrix[actual][predicted]` counts, accumulated on the device
- * (one-hot matmul, no readback). `yPred` (N, ..., C) scores with `y` (N, ...) class indices or one-hot (N, ..., C);
- * targets outside [0, C) are ignored (e.g. an ignore label 255).
+ * (one-hot matmul, no readback). `yPred` (N, ..., C) scores with `y` (N, ...) class indices or one-hot (N, ..., C).
+ * Targets are checked: an index outside [0, C), negative or non-integer (or a one-hot value other than 0/1) throws a
+ * RangeError at `compute()` (the check runs on the device, so a step never waits for it). Positions whose target is
+ * `ignoreLabel` (e.g. 255 in segmentation masks) are skipped: not counted and not checked.
  *
  * `average`: undefined gives counts; `'samples'` divides by the number of samples (the batch dimension, like the
  * reference); `'recall'` normalises each row, `'precision'` each column.
@@ -22,21 +26,25 @@ export type ConfusionMatrixAverage = 'samples' | 'recall' | 'precision';
 export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
   readonly #numClasses: number;
   readonly #average: ConfusionMatrixAverage | undefined;
+  readonly #ignoreLabel: number | null;
   readonly #state = new DeviceState('ConfusionMatrix');
+  readonly #labels = new LabelCheck('ConfusionMatrix');
   #numExamples = 0;
 
   /**
    * @param options.numClasses the number of classes C (> 1).
    * @param options.average undefined (counts), `'samples'`, `'recall'` or `'precision'`.
+   * @param options.ignoreLabel a target index whose positions are skipped (e.g. 255 for unlabelled pixels).
    * @param options.outputTransform maps the engine output to `[yPred, y]`.
    */
   constructor(options: {
     numClasses: number;
     average?: ConfusionMatrixAverage;
+    ignoreLabel?: number;
     outputTransform?: (output: any) => PredictionPair;
   }) {
     super(options);
-    const { numClasses, average } = options;
+    const { numClasses, average, ignoreLabel } = options;
     if (!(Number.isInteger(numClasses) && numClasses > 1)) {
       throw new RangeError(
         `ConfusionMatrix: option numClasses should be an integer > 1, got ${describeValue(numClasses)}.`,
@@ -49,6 +57,8 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
     }
     this.#numClasses = numClasses;
     this.#average = average;
+    this.#ignoreLabel =
+      ignoreLabel === undefined ? null : checkInteger('ConfusionMatrix', 'option ignoreLabel', ignoreLabel);
   }
 
   /** The number of classes. */
@@ -64,6 +74,7 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
   /** Frees the on-device (C, C) count matrix and zeroes the sample count. */
   reset(): void {
     this.#state.reset();
+    this.#labels.reset();
     this.#numExamples = 0;
   }
 
@@ -84,7 +95,18 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
           `ConfusionMatrix: expected multiclass input, got yPred [${yPred.shape}] and y [${y.shape}]. Expected ${CLASSIFICATION_SHAPES}.`,
         );
       }
-      const actual = tf.oneHot(batch.target, this.#numClasses, 1, 0, 'float32');
+      const isIndex = y.rank !== yPred.rank || y.shape[y.rank - 1] !== this.#numClasses;
+      const ignore = this.#ignoreLabel;
+      let target = batch.target;
+      let checked = y;
+      if (ignore !== null && isIndex) {
+        const kept = tf.notEqual(tf.reshape(y, [-1]), ignore);
+        target = tf.where(kept, target, tf.scalar(-1, 'int32')); // one-hot of -1 is a row of zeros: not counted
+        checked = tf.where(kept, tf.reshape(y, [-1]), tf.zeros([1], y.dtype));
+      }
+      const fix = ignore === null ? ', or skip a label with the ignoreLabel option (e.g. 255)' : '';
+      this.#labels.add('y', checked, targetRule(batch, yPred, y, fix));
+      const actual = tf.oneHot(target, this.#numClasses, 1, 0, 'float32');
       const predicted = tf.oneHot(batch.pred, this.#numClasses, 1, 0, 'float32');
       this.#state.add({ matrix: tf.matMul(actual, predicted, true, false) });
     });
@@ -93,7 +115,7 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
 
   /**
    * Reads the matrix back once: `matrix[actual][predicted]` counts, or normalised as `average` says; throws
-   * NotComputableError before any update.
+   * NotComputableError before any update and a RangeError for a bad target.
    */
   async compute(): Promise<number[][]> {
     if (this.#numExamples === 0) {
@@ -101,7 +123,7 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
     }
     const numExamples = this.#numExamples;
     const c = this.#numClasses;
-    const sums = await this.#state.read();
+    const [sums] = await Promise.all([this.#state.read(), this.#labels.verify()]);
     const flat = sums.get('matrix') ?? new Float64Array(c * c);
     const matrix = Array.from({ length: c }, (_, i) => Array.from(flat.subarray(i * c, (i + 1) * c)));
     if (this.#average === 'samples') return matrix.map((row) => row.map((v) => v / numExamples));

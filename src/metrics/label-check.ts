@@ -25,7 +25,7 @@ export function classIndexRule(numClasses: number, fix: string): LabelRule {
  * The rule for the targets `y` of a classification batch (see `classificationBatch`): class indices in [0, C) for
  * multiclass index targets, 0/1 for one-hot, binary and multilabel targets.
  */
-export function targetRule(batch: ClassificationBatch, yPred: tf.Tensor, y: tf.Tensor): LabelRule {
+export function targetRule(batch: ClassificationBatch, yPred: tf.Tensor, y: tf.Tensor, extraFix = ''): LabelRule {
   if (batch.kind === 'binary') {
     return zeroOneRule('binary targets', 'Binary targets are 0/1 labels; threshold or round them in outputTransform.');
   }
@@ -36,7 +36,7 @@ export function targetRule(batch: ClassificationBatch, yPred: tf.Tensor, y: tf.T
   if (isOneHot) return zeroOneRule('one-hot targets', 'One-hot targets hold a single 1 per row and 0 elsewhere.');
   return classIndexRule(
     batch.numClasses,
-    `yPred has ${batch.numClasses} scores per sample (its last axis), so every label must be below ${batch.numClasses}: fix the labels or the model's number of outputs.`,
+    `yPred has ${batch.numClasses} scores per sample (its last axis), so every label must be below ${batch.numClasses}: fix the labels or the model's number of outputs${extraFix}.`,
   );
 }
 

@@ -8,6 +8,7 @@ import {
   type PredictionPair,
   toPair,
 } from './inputs';
+import { LabelCheck, targetRule } from './label-check';
 import { Metric, NotComputableError } from './metric';
 
 /**
@@ -34,12 +35,14 @@ const AVERAGES: readonly unknown[] = [true, false, null, 'macro', 'micro', 'weig
 /**
  * Shared by Precision and Recall: true positives over predicted positives (precision) or over actual positives
  * (recall), accumulated per class on the device. A class with a zero denominator scores 0, like the reference.
+ * Targets are checked like {@link Accuracy}'s (on the device, read back by `compute()`).
  */
 export abstract class PrecisionRecallBase extends Metric<PredictionPair, number | number[]> {
   readonly #owner: string;
   readonly #average: false | null | 'macro' | 'micro' | 'weighted' | 'samples';
   readonly #isMultilabel: boolean;
   readonly #state: DeviceState;
+  readonly #labels: LabelCheck;
   #kind: { kind: ClassificationKind; numClasses: number } | null = null;
   #isUpdated = false;
 
@@ -61,6 +64,7 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
     this.#average = average === true ? 'macro' : average;
     this.#isMultilabel = isMultilabel;
     this.#state = new DeviceState(owner);
+    this.#labels = new LabelCheck(owner);
   }
 
   /** The averaging in use: `false` or `null` (per class), `'macro'`, `'micro'`, `'weighted'` or `'samples'`. */
@@ -76,6 +80,7 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
   /** Frees the on-device numerator, denominator (and weight) sums and forgets the input kind. */
   reset(): void {
     this.#state.reset();
+    this.#labels.reset();
     this.#kind = null;
     this.#isUpdated = false;
   }
@@ -97,6 +102,7 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
         );
       }
       this.#kind = checkSameKind(this.#kind, batch, this.#owner);
+      this.#labels.add('y', y, targetRule(batch, yPred, y));
       let pred = batch.pred;
       let target = batch.target;
       if (batch.kind === 'multiclass' || (batch.kind === 'binary' && average !== false)) {
@@ -131,7 +137,7 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
     }
     const average = this.#average;
     const isScalar = (this.#state.shapeOf('numerator') ?? []).length === 0;
-    const sums = await this.#state.read();
+    const [sums] = await Promise.all([this.#state.read(), this.#labels.verify()]);
     const numerator = sums.get('numerator') ?? new Float64Array(0);
     const denominator = sums.get('denominator') ?? new Float64Array(0);
     const eps = average === 'samples' ? 0 : EPS;

@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { DeviceState } from './device-state';
 import { CLASSIFICATION_SHAPES, classificationBatch, describeValue, type PredictionPair, toPair } from './inputs';
+import { LabelCheck, targetRule } from './label-check';
 import { Metric, NotComputableError } from './metric';
 
 /**
  * Top-k accuracy: the fraction of samples whose true class is among the k highest scores. `yPred` (N, ..., C)
  * scores with `y` (N, ...) class indices or one-hot (N, ..., C). Ties rank the lower class index first, like a
  * stable sort. Computed without `tf.topk` (whose WebGL/WebGPU kernels read back small inputs synchronously).
+ * Targets are checked like {@link Accuracy}'s: an index outside [0, C) throws a RangeError at `compute()`.
  *
  * @example
  * new TopKCategoricalAccuracy({ k: 3 }).attach(evaluator, 'top3');
@@ -14,6 +16,7 @@ import { Metric, NotComputableError } from './metric';
 export class TopKCategoricalAccuracy extends Metric<PredictionPair, number> {
   readonly #k: number;
   readonly #state = new DeviceState('TopKCategoricalAccuracy');
+  readonly #labels = new LabelCheck('TopKCategoricalAccuracy');
   #numExamples = 0;
 
   /**
@@ -32,6 +35,7 @@ export class TopKCategoricalAccuracy extends Metric<PredictionPair, number> {
   /** Frees the on-device count of top-k hits and zeroes the sample count. */
   reset(): void {
     this.#state.reset();
+    this.#labels.reset();
     this.#numExamples = 0;
   }
 
@@ -54,6 +58,7 @@ export class TopKCategoricalAccuracy extends Metric<PredictionPair, number> {
           `TopKCategoricalAccuracy: k = ${this.#k} is larger than the number of classes ${c} in yPred [${yPred.shape}]; use k <= ${c}.`,
         );
       }
+      this.#labels.add('y', y, targetRule(batch, yPred, y));
       const scores = tf.reshape(tf.cast(yPred, 'float32'), [batch.count, c]);
       const target = batch.target;
       const truth = tf.oneHot(target, c, 1, 0, 'float32');
@@ -79,7 +84,7 @@ export class TopKCategoricalAccuracy extends Metric<PredictionPair, number> {
       throw new NotComputableError('TopKCategoricalAccuracy must have at least one example before it can be computed.');
     }
     const numExamples = this.#numExamples;
-    const sums = await this.#state.read();
+    const [sums] = await Promise.all([this.#state.read(), this.#labels.verify()]);
     return (sums.get('correct')?.[0] ?? 0) / numExamples;
   }
 }
