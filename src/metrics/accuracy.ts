@@ -10,6 +10,15 @@ import {
 } from './inputs';
 import { LabelCheck, targetRule } from './label-check';
 import { Metric, NotComputableError } from './metric';
+import {
+  checkKind,
+  checkSumsStateDict,
+  type KindState,
+  markLoaded,
+  planLoad,
+  readSums,
+  type SumsStateDict,
+} from './metric-state';
 
 /**
  * The fraction of correct predictions, over all positions seen since the last reset.
@@ -88,5 +97,33 @@ export class Accuracy extends Metric<PredictionPair, number> {
     const numExamples = this.#numExamples;
     const [sums] = await Promise.all([this.#state.read(), this.#labels.verify()]);
     return (sums.get('correct')?.[0] ?? 0) / numExamples;
+  }
+
+  /**
+   * The example count and device sums, the input kind as plain data, so that a resumed run continues this epoch's value
+   * exactly. Reads the sums back once (`await data()`), and throws like `compute()` for a bad label.
+   */
+  override async stateDict(): Promise<SumsStateDict & { kind: KindState }> {
+    await this.#labels.verify();
+    return { numExamples: this.#numExamples, kind: this.#kind, sums: await readSums(this.#state) };
+  }
+
+  /** Restores a {@link stateDict}; checks all of it first (count, entry names, shapes, finite values). */
+  override loadStateDict(stateDict: SumsStateDict & { kind: KindState }): void {
+    this[planLoad](stateDict)();
+  }
+
+  /** Checks a state dict and returns the function that loads it (see `loadStateDict`). */
+  [planLoad](stateDict: unknown): () => void {
+    const where = 'Accuracy.loadStateDict';
+    const checked = checkSumsStateDict(where, stateDict, { correct: [] }, ['kind']);
+    const kind = checkKind(where, "state dict entry 'kind'", checked.stateDict.kind);
+    return () => {
+      this.reset();
+      this.#state.restore(checked.sums);
+      this.#numExamples = checked.numExamples;
+      this.#kind = kind;
+      markLoaded(this);
+    };
   }
 }

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, Events } from '../engine';
 import { AveragePrecision } from './average-precision';
+import { ClassificationReport } from './classification-report';
 import { CohenKappa } from './cohen-kappa';
 import { EpochMetric } from './epoch-metric';
 import { BatchWise, EpochWise, type Metric, type MetricUsage, RunningBatchWise, RunningEpochWise } from './metric';
@@ -53,6 +54,8 @@ const metrics: [string, () => Metric<any, any>][] = [
     'MultiLabelConfusionMatrix',
     () => new MultiLabelConfusionMatrix({ numClasses: 3, outputTransform: (b: Batch) => [b.multi, b.multi] }),
   ],
+  ['ClassificationReport', () => new ClassificationReport({ outputTransform: (b: Batch) => [b.logits, b.classes] })],
+  ['composition', () => new RocAuc({ outputTransform: binary }).add(new AveragePrecision({ outputTransform: binary }))],
 ];
 
 const usages: [string, MetricUsage][] = [

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClassificationReport } from './classification-report';
 import { batchesOf, fixtures } from './fixtures.test-util';
 import { NotComputableError } from './metric';
+import { expectMidEpochRoundTrip } from './state-dict.test-util';
 import { computeOver, identityEngine, useCpu } from './testing.test-util';
 
 beforeAll(useCpu);
@@ -85,7 +86,7 @@ describe('ClassificationReport', () => {
     expect(metrics['macro avg']).toEqual(metrics.report['macro avg']);
   });
 
-  it('errors, and labels checked like Precision and Recall', async () => {
+  it('errors, labels checked like Precision and Recall, and a mid-epoch state dict round trip', async () => {
     expect(() => new ClassificationReport({ beta: 0 })).toThrow(
       'ClassificationReport: option beta should be a positive number, got 0.',
     );
@@ -99,5 +100,11 @@ describe('ClassificationReport', () => {
     await expect(computeOver(new ClassificationReport(), [bad])).rejects.toThrow(
       /(Precision|Recall): y should hold class indices, integers in \[0, 2\), got 2/,
     );
+    const c = fixtures.multiclass[0]!;
+    const pairs = batchesOf(c.scores, c.y, c.batches, (rows, which) =>
+      which === 'yPred' ? tf.tensor2d(rows as number[][]) : tf.tensor1d(rows as number[], 'int32'),
+    );
+    owned.push(...pairs.flat());
+    await expectMidEpochRoundTrip(() => new ClassificationReport({ outputDict: true }), pairs, 1);
   });
 });

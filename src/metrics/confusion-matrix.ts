@@ -4,6 +4,7 @@ import { DeviceState } from './device-state';
 import { CLASSIFICATION_SHAPES, classificationBatch, describeValue, type PredictionPair, toPair } from './inputs';
 import { LabelCheck, targetRule } from './label-check';
 import { Metric, MetricsLambda, NotComputableError } from './metric';
+import { checkSumsStateDict, markLoaded, planLoad, readSums, type SumsStateDict } from './metric-state';
 
 /** How {@link ConfusionMatrix} normalises: counts (undefined), by samples, by row (recall) or column (precision). */
 export type ConfusionMatrixAverage = 'samples' | 'recall' | 'precision';
@@ -138,6 +139,31 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
       return matrix.map((row) => row.map((v, j) => v / (totals[j] + 1e-15)));
     }
     return matrix;
+  }
+  /**
+   * The sample count and the device matrix as plain data, so that a resumed run continues this epoch's value exactly.
+   * Reads the matrix back once (`await data()`), and throws like `compute()` for a bad label.
+   */
+  override async stateDict(): Promise<SumsStateDict> {
+    await this.#labels.verify();
+    return { numExamples: this.#numExamples, sums: await readSums(this.#state) };
+  }
+
+  /** Restores a {@link stateDict}; checks all of it first (count, entry names, shapes, finite values). */
+  override loadStateDict(stateDict: SumsStateDict): void {
+    this[planLoad](stateDict)();
+  }
+
+  /** Checks a state dict and returns the function that loads it (see `loadStateDict`). */
+  [planLoad](stateDict: unknown): () => void {
+    const c = this.#numClasses;
+    const checked = checkSumsStateDict('ConfusionMatrix.loadStateDict', stateDict, { matrix: [c, c] });
+    return () => {
+      this.reset();
+      this.#state.restore(checked.sums);
+      this.#numExamples = checked.numExamples;
+      markLoaded(this);
+    };
   }
 }
 

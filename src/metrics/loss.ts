@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DeviceState } from './device-state';
 import { describeValue, type PredictionPair, toPair } from './inputs';
 import { Metric, NotComputableError } from './metric';
+import { checkSumsStateDict, markLoaded, planLoad, readSums, type SumsStateDict } from './metric-state';
 
 /**
  * The average of a loss function over all samples since the last reset, each batch weighted by its size.
@@ -77,5 +78,30 @@ export class Loss extends Metric<PredictionPair, number> {
     const numExamples = this.#numExamples;
     const sums = await this.#state.read();
     return (sums.get('sum')?.[0] ?? 0) / numExamples;
+  }
+
+  /**
+   * The example count and device sums as plain data, so that a resumed run continues this epoch's value
+   * exactly. Reads the sums back once (`await data()`).
+   */
+  override async stateDict(): Promise<SumsStateDict> {
+    return { numExamples: this.#numExamples, sums: await readSums(this.#state) };
+  }
+
+  /** Restores a {@link stateDict}; checks all of it first (count, entry names, shapes, finite values). */
+  override loadStateDict(stateDict: SumsStateDict): void {
+    this[planLoad](stateDict)();
+  }
+
+  /** Checks a state dict and returns the function that loads it (see `loadStateDict`). */
+  [planLoad](stateDict: unknown): () => void {
+    const where = 'Loss.loadStateDict';
+    const checked = checkSumsStateDict(where, stateDict, { sum: [] });
+    return () => {
+      this.reset();
+      this.#state.restore(checked.sums);
+      this.#numExamples = checked.numExamples;
+      markLoaded(this);
+    };
   }
 }

@@ -147,10 +147,34 @@ export const planLoad: unique symbol = Symbol('kindling.planLoad');
 
 /** A metric with a {@link planLoad} dry-run loader. */
 export interface PlansLoad {
-  [planLoad](stateDict: unknown): () => void;
+  [planLoad](stateDict: unknown): () => void | Promise<void>;
 }
 
 /** True when `metric` has a {@link planLoad} dry-run loader. */
 export function plansLoad(metric: unknown): metric is PlansLoad {
   return typeof (metric as Partial<PlansLoad> | null)?.[planLoad] === 'function';
+}
+
+/** The state dict of a metric that keeps device sums and an example count (plus metric-specific `extra` keys). */
+export interface SumsStateDict {
+  /** Examples counted since the last reset. */
+  numExamples: number;
+  /** The device sums, read back. */
+  sums: SumsState;
+}
+
+/**
+ * Checks a `{ numExamples, sums, ...extra }` state dict: the outer keys (no unknown ones), the count, and the sums
+ * against `expected` (see {@link checkSums}). Returns the checked values and the whole dict for the extra keys.
+ */
+export function checkSumsStateDict(
+  where: string,
+  stateDict: unknown,
+  expected: Readonly<Record<string, readonly number[] | null>>,
+  extra: readonly string[] = [],
+): SumsStateDict & { stateDict: Record<string, unknown> } {
+  const sd = checkStateDict(where, stateDict, ['numExamples', 'sums', ...extra]);
+  const numExamples = checkCount(where, "state dict entry 'numExamples'", sd.numExamples);
+  const sums = checkSums(where, "state dict entry 'sums'", sd.sums, expected);
+  return { numExamples, sums, stateDict: sd };
 }

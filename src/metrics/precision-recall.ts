@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkBoolean, checkStateDict } from '../internal';
 import { DeviceState } from './device-state';
 import {
   type ClassificationKind,
@@ -10,6 +11,7 @@ import {
 } from './inputs';
 import { LabelCheck, targetRule } from './label-check';
 import { Metric, NotComputableError } from './metric';
+import { checkKind, checkSums, type KindState, markLoaded, planLoad, readSums, type SumsState } from './metric-state';
 
 /**
  * How {@link Precision} and {@link Recall} combine classes: `false` gives one value per class (an array; a number
@@ -27,6 +29,16 @@ export interface PrecisionRecallOptions {
   isMultilabel?: boolean;
   /** Maps the engine output to `[yPred, y]`. */
   outputTransform?: (output: any) => PredictionPair;
+}
+
+/** The state dict of {@link Precision} and {@link Recall}. */
+export interface PrecisionRecallStateDict {
+  /** Whether any batch was seen since the last reset. */
+  isUpdated: boolean;
+  /** The input kind of the batches seen, or null. */
+  kind: KindState;
+  /** The device sums, read back: numerator, denominator (and weight for 'weighted'). */
+  sums: SumsState;
 }
 
 const EPS = 1e-20;
@@ -149,5 +161,44 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
     }
     if (average === 'macro') return fraction.reduce((a, b) => a + b, 0) / fraction.length;
     return isScalar ? fraction[0] : fraction;
+  }
+
+  /**
+   * The device sums, the input kind and whether it was updated, as plain data, so that a resumed run continues this
+   * epoch's value exactly. Reads the sums back once (`await data()`), and throws like `compute()` for a bad label.
+   */
+  override async stateDict(): Promise<PrecisionRecallStateDict> {
+    await this.#labels.verify();
+    return { isUpdated: this.#isUpdated, kind: this.#kind, sums: await readSums(this.#state) };
+  }
+
+  /** Restores a {@link stateDict}; checks all of it first (entry names, shapes for the saved kind, finite values). */
+  override loadStateDict(stateDict: PrecisionRecallStateDict): void {
+    this[planLoad](stateDict)();
+  }
+
+  /** Checks a state dict and returns the function that loads it (see `loadStateDict`). */
+  [planLoad](stateDict: unknown): () => void {
+    const where = `${this.#owner}.loadStateDict`;
+    const sd = checkStateDict(where, stateDict, ['isUpdated', 'kind', 'sums']);
+    const isUpdated = checkBoolean(where, "state dict entry 'isUpdated'", sd.isUpdated);
+    const kind = checkKind(where, "state dict entry 'kind'", sd.kind);
+    const average = this.#average;
+    // The shape of each sum follows update(): one number (micro, samples, binary per class), else one per class.
+    const perClass = kind === null ? null : [kind.kind === 'binary' ? 2 : kind.numClasses];
+    const one = average === 'micro' || average === 'samples' || (kind?.kind === 'binary' && average === false);
+    const shape = one ? [] : perClass;
+    const sums = checkSums(where, "state dict entry 'sums'", sd.sums, {
+      numerator: shape,
+      denominator: shape,
+      ...(average === 'weighted' ? { weight: perClass } : {}),
+    });
+    return () => {
+      this.reset();
+      this.#state.restore(sums);
+      this.#kind = kind;
+      this.#isUpdated = isUpdated;
+      markLoaded(this);
+    };
   }
 }

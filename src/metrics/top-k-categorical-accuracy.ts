@@ -3,6 +3,7 @@ import { DeviceState } from './device-state';
 import { CLASSIFICATION_SHAPES, classificationBatch, describeValue, type PredictionPair, toPair } from './inputs';
 import { LabelCheck, targetRule } from './label-check';
 import { Metric, NotComputableError } from './metric';
+import { checkSumsStateDict, markLoaded, planLoad, readSums, type SumsStateDict } from './metric-state';
 
 /**
  * Top-k accuracy: the fraction of samples whose true class is among the k highest scores. `yPred` (N, ..., C)
@@ -86,5 +87,31 @@ export class TopKCategoricalAccuracy extends Metric<PredictionPair, number> {
     const numExamples = this.#numExamples;
     const [sums] = await Promise.all([this.#state.read(), this.#labels.verify()]);
     return (sums.get('correct')?.[0] ?? 0) / numExamples;
+  }
+
+  /**
+   * The example count and device sums as plain data, so that a resumed run continues this epoch's value
+   * exactly. Reads the sums back once (`await data()`), and throws like `compute()` for a bad label.
+   */
+  override async stateDict(): Promise<SumsStateDict> {
+    await this.#labels.verify();
+    return { numExamples: this.#numExamples, sums: await readSums(this.#state) };
+  }
+
+  /** Restores a {@link stateDict}; checks all of it first (count, entry names, shapes, finite values). */
+  override loadStateDict(stateDict: SumsStateDict): void {
+    this[planLoad](stateDict)();
+  }
+
+  /** Checks a state dict and returns the function that loads it (see `loadStateDict`). */
+  [planLoad](stateDict: unknown): () => void {
+    const where = 'TopKCategoricalAccuracy.loadStateDict';
+    const checked = checkSumsStateDict(where, stateDict, { correct: [] });
+    return () => {
+      this.reset();
+      this.#state.restore(checked.sums);
+      this.#numExamples = checked.numExamples;
+      markLoaded(this);
+    };
   }
 }
