@@ -89,8 +89,13 @@ export class LabelCheck {
     const previous = entry.device;
     const next = tf.tidy(() => {
       const x = values.dtype === 'float32' ? tf.reshape(values, [-1]) : tf.cast(tf.reshape(values, [-1]), 'float32');
-      // One comparison catches every bad value: negatives, >= bound, non-integers, NaN and ±Infinity.
-      const bad = tf.notEqual(x, tf.clipByValue(tf.round(x), 0, rule.bound - 1));
+      // One comparison catches every bad value (negatives, >= bound, non-integers, NaN and ±Infinity): for 0/1 values
+      // x·(1 − x) is 0 only at 0 and 1 (NaN and ±Infinity give NaN or -Infinity); class indices equal their rounded
+      // value clamped to [0, bound − 1].
+      const bad =
+        rule.bound === 2
+          ? tf.notEqual(tf.mul(x, tf.sub(1, x)), 0)
+          : tf.notEqual(x, tf.minimum(tf.maximum(tf.round(x), 0), rule.bound - 1));
       const badFinite = tf.logicalAnd(bad, tf.isFinite(x));
       const stats = tf.stack([
         tf.sum(tf.cast(bad, 'float32')),
