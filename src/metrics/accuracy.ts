@@ -100,8 +100,8 @@ export class Accuracy extends Metric<PredictionPair, number> {
   }
 
   /**
-   * The example count and device sums, the input kind as plain data, so that a resumed run continues this epoch's value
-   * exactly. Reads the sums back once (`await data()`), and throws like `compute()` for a bad label.
+   * The example count, the input kind and the device sums as plain data, so that a resumed run continues this epoch's
+   * value exactly. Reads the sums back once (`await data()`), and throws like `compute()` for a bad label.
    */
   override async stateDict(): Promise<SumsStateDict & { kind: KindState }> {
     await this.#labels.verify();

@@ -101,9 +101,11 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
       let target = batch.target;
       let checked = y;
       if (ignore !== null && isIndex) {
-        const kept = tf.notEqual(tf.reshape(y, [-1]), ignore);
-        target = tf.where(kept, target, tf.scalar(-1, 'int32')); // one-hot of -1 is a row of zeros: not counted
-        checked = tf.where(kept, tf.reshape(y, [-1]), tf.zeros([1], y.dtype));
+        const flat = tf.reshape(y, [-1]);
+        const kept = tf.notEqual(flat, ignore);
+        // One-hot of -1 is a row of zeros: not counted. (Full-size fills: where() must not broadcast, see LabelCheck.)
+        target = tf.where(kept, target, tf.fill(target.shape, -1, 'int32'));
+        checked = tf.where(kept, flat, tf.zerosLike(flat));
       }
       const fix = ignore === null ? ', or skip a label with the ignoreLabel option (e.g. 255)' : '';
       this.#labels.add('y', checked, targetRule(batch, yPred, y, fix));

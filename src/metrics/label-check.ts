@@ -40,6 +40,9 @@ export function targetRule(batch: ClassificationBatch, yPred: tf.Tensor, y: tf.T
   );
 }
 
+/** The largest finite float32: "no bad finite value" in the device stats. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 interface Subject {
   /** On-device [bad count, smallest bad finite value, -(largest bad finite value)], or null. */
   device: tf.Tensor | null;
@@ -81,7 +84,7 @@ export class LabelCheck {
   add(subject: string, values: tf.Tensor, rule: LabelRule): void {
     let entry = this.#subjects.get(subject);
     if (entry === undefined) {
-      entry = { device: null, count: 0, min: Infinity, max: -Infinity, rules: new Map() };
+      entry = { device: null, count: 0, min: FLOAT32_MAX, max: -FLOAT32_MAX, rules: new Map() };
       this.#subjects.set(subject, entry);
     }
     entry.rules.set(rule.expected, rule);
@@ -89,18 +92,20 @@ export class LabelCheck {
     const previous = entry.device;
     const next = tf.tidy(() => {
       const x = values.dtype === 'float32' ? tf.reshape(values, [-1]) : tf.cast(tf.reshape(values, [-1]), 'float32');
-      // One comparison catches every bad value (negatives, >= bound, non-integers, NaN and ±Infinity): for 0/1 values
-      // x·(1 − x) is 0 only at 0 and 1 (NaN and ±Infinity give NaN or -Infinity); class indices equal their rounded
-      // value clamped to [0, bound − 1].
-      const bad =
+      // For 0/1 values x·(1 − x) is 0 only at 0 and 1; class indices equal their rounded value clamped to
+      // [0, bound − 1]. Non-finite values are tested apart (GPU shaders may compare NaN like a number).
+      const isFinite = tf.isFinite(x);
+      const isWrong =
         rule.bound === 2
           ? tf.notEqual(tf.mul(x, tf.sub(1, x)), 0)
           : tf.notEqual(x, tf.minimum(tf.maximum(tf.round(x), 0), rule.bound - 1));
-      const badFinite = tf.logicalAnd(bad, tf.isFinite(x));
+      const badFinite = tf.logicalAnd(isWrong, isFinite);
+      // A finite float32 sentinel instead of ±Infinity: every backend stores it as it is. The fills have x's shape:
+      // tf.where would broadcast a scalar with a tile, which WebGPU runs on the CPU with a synchronous read.
       const stats = tf.stack([
-        tf.sum(tf.cast(bad, 'float32')),
-        tf.min(tf.where(badFinite, x, tf.scalar(Infinity))),
-        tf.neg(tf.max(tf.where(badFinite, x, tf.scalar(-Infinity)))),
+        tf.sum(tf.cast(tf.logicalOr(badFinite, tf.logicalNot(isFinite)), 'float32')),
+        tf.min(tf.where(badFinite, x, tf.fill(x.shape, FLOAT32_MAX))),
+        tf.neg(tf.max(tf.where(badFinite, x, tf.fill(x.shape, -FLOAT32_MAX)))),
       ]);
       if (previous === null) return stats;
       const isCount = tf.tensor1d([1, 0, 0], 'bool');
@@ -149,7 +154,7 @@ export class LabelCheck {
       const rules = [...entry.rules.values()];
       const count = entry.count;
       let got: string;
-      if (entry.min === Infinity) got = 'NaN or ±Infinity';
+      if (entry.min >= FLOAT32_MAX) got = 'NaN or ±Infinity';
       else if (entry.min === entry.max) got = showFloat32(entry.min);
       else got = `values from ${showFloat32(entry.min)} to ${showFloat32(entry.max)}`;
       throw new RangeError(

@@ -458,7 +458,7 @@ export class MetricsLambda<Out = unknown, A extends readonly unknown[] = any[]> 
 
   /** Checks a state dict and returns the function that loads it (see `loadStateDict`). */
   [planLoad](stateDict: unknown): () => void | Promise<void> {
-    const where = 'MetricsLambda.loadStateDict';
+    const where = `${this.metricName}.loadStateDict`;
     const { args } = checkStateDict(where, stateDict, ['args']);
     if (!Array.isArray(args) || args.length !== this.#args.length) {
       throw new TypeError(

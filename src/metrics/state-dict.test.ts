@@ -181,7 +181,7 @@ describe('loadStateDict checks everything before changing anything', () => {
     );
     expect(JSON.stringify(await metric.compute())).toBe(value);
     expect(() => metric.loadStateDict({ args: [sd.args[0]] })).toThrow(
-      /MetricsLambda.loadStateDict: state dict entry 'args' should be an array of 2 entries/,
+      /Fbeta.loadStateDict: state dict entry 'args' should be an array of 2 entries/,
     );
     const withConstant = new MetricsLambda((a: number, k: number) => a * k, new Accuracy(), 2);
     expect(() => withConstant.loadStateDict({ args: [{ numExamples: 0, kind: null, sums: {} }, 5] })).toThrow(
