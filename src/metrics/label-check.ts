@@ -94,16 +94,16 @@ export class LabelCheck {
       const x = values.dtype === 'float32' ? tf.reshape(values, [-1]) : tf.cast(tf.reshape(values, [-1]), 'float32');
       // For 0/1 values x·(1 − x) is 0 only at 0 and 1; class indices equal their rounded value clamped to
       // [0, bound − 1]. Non-finite values are tested apart (GPU shaders may compare NaN like a number).
-      const isFinite = tf.isFinite(x);
+      const finite = tf.isFinite(x);
       const isWrong =
         rule.bound === 2
           ? tf.notEqual(tf.mul(x, tf.sub(1, x)), 0)
           : tf.notEqual(x, tf.minimum(tf.maximum(tf.round(x), 0), rule.bound - 1));
-      const badFinite = tf.logicalAnd(isWrong, isFinite);
+      const badFinite = tf.logicalAnd(isWrong, finite);
       // A finite float32 sentinel instead of ±Infinity: every backend stores it as it is. The fills have x's shape:
       // tf.where would broadcast a scalar with a tile, which WebGPU runs on the CPU with a synchronous read.
       const stats = tf.stack([
-        tf.sum(tf.cast(tf.logicalOr(badFinite, tf.logicalNot(isFinite)), 'float32')),
+        tf.sum(tf.cast(tf.logicalOr(badFinite, tf.logicalNot(finite)), 'float32')),
         tf.min(tf.where(badFinite, x, tf.fill(x.shape, FLOAT32_MAX))),
         tf.neg(tf.max(tf.where(badFinite, x, tf.fill(x.shape, -FLOAT32_MAX)))),
       ]);
