@@ -92,7 +92,7 @@ describe('binary epoch metrics: errors', () => {
     const metric = new RocAuc();
     metric.update(pairOf([0.1, 0.9, 0.4], [0, 1, 2])); // accepted: no readback in update
     await expect(metric.compute()).rejects.toThrow(
-      /^RocAuc: y should hold 0 or 1 \(binary targets\), got 2 \(1 bad value since the last reset; labels are checked .* read when compute\(\) reads results back/,
+      /^RocAuc: y should hold 0 or 1 \(binary targets\), got 2 \(1 bad label\) since the last reset \(labels are checked .* read when compute\(\) reads results back/,
     );
     await expect(computeOver(new AveragePrecision(), [pairOf([0.1, 0.2], [0.5, 1])])).rejects.toThrow(
       /AveragePrecision: y should hold 0 or 1 \(binary targets\), got 0.5/,

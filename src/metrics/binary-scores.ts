@@ -39,8 +39,7 @@ export function splitByLabel(owner: string, scores: Float32Array, labels: Float3
         owner,
         'y',
         '0 or 1 (binary targets)',
-        showFloat32(badExample),
-        badLabels,
+        `${showFloat32(badExample)} (${badLabels} bad label${badLabels === 1 ? '' : 's'})`,
         'Binary targets are 0/1 labels (1: the positive class).',
       ),
     );

@@ -52,15 +52,15 @@ describe('CohenKappa: labels, errors and state', () => {
     const metric = new CohenKappa({ numClasses: 3 });
     metric.update(labels([0, 1, 2], [0, 3, 1])[0]!);
     await expect(metric.compute()).rejects.toThrow(
-      /^CohenKappa: y should hold class indices, integers in \[0, 3\), got 3 \(1 bad value since the last reset; .*compute\(\) reads results back.*numClasses: 3/,
+      /^CohenKappa: y should hold class indices, integers in \[0, 3\), got 3 since the last reset \(labels are checked .*compute\(\) reads results back.*numClasses: 3/,
     );
     const floats: [tf.Tensor, tf.Tensor] = [tf.tensor1d([0, 1.5, -1]), tf.tensor1d([0, 1, 1])];
     owned.push(...floats);
     await expect(computeOver(new CohenKappa({ numClasses: 3 }), [floats])).rejects.toThrow(
-      /CohenKappa: yPred should hold class indices, integers in \[0, 3\), got values from -1 to 1.5 \(2 bad values/,
+      /CohenKappa: yPred should hold class indices, integers in \[0, 3\), got -1 since the last reset/,
     );
     await expect(computeOver(new CohenKappa(), [floats])).rejects.toThrow(
-      /CohenKappa: yPred should hold class labels, integers >= 0, got 1.5 \(2 bad values/,
+      /CohenKappa: yPred should hold class labels, integers >= 0, got 1.5 \(2 bad labels\)/,
     );
   });
 

@@ -143,8 +143,7 @@ export class CohenKappa extends Metric<PredictionPair, number> {
             'CohenKappa',
             subject,
             'class labels, integers >= 0',
-            showFloat32(example),
-            bad,
+            `${showFloat32(example)} (${bad} bad label${bad === 1 ? '' : 's'})`,
             'Pass class indices (take the argmax of scores in outputTransform).',
           ),
         );

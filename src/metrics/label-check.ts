@@ -40,26 +40,32 @@ export function targetRule(batch: ClassificationBatch, yPred: tf.Tensor, y: tf.T
   );
 }
 
-/** The largest finite float32: "no bad finite value" in the device stats. */
-const FLOAT32_MAX = 3.4028234663852886e38;
-
-interface Subject {
-  /** On-device [bad count, smallest bad finite value, -(largest bad finite value)], or null. */
+/** Host values of one (subject, rule) check, folded from the device stats. */
+interface Entry {
+  subject: string;
+  rule: LabelRule;
+  /** On-device [non-finite count, min, -max, non-integer count, min(0, non-integers), -max(0, non-integers)], or null. */
   device: tf.Tensor | null;
-  count: number;
+  nonFinite: number;
   min: number;
   max: number;
-  /** The rules this subject was checked against since the last reset (usually one). */
-  rules: Map<string, LabelRule>;
+  nonInteger: number;
+  nonIntegerMin: number;
+  nonIntegerMax: number;
 }
+
+/** Which of the six stats add up (counts) rather than take the minimum (min, -max). */
+const IS_COUNT = [true, false, false, true, false, false];
 
 /**
  * Checks labels on the device without reading them back in `update` (internal, not exported from kindling).
  *
- * Each `add` folds one batch into three numbers per subject kept on the device: how many values broke the rule, and
- * the smallest and largest finite ones among them. `verify()` reads them back with one `await data()` (at
- * `compute()` or `stateDict()`) and throws a RangeError that names the metric, a bad value and the expected range.
- * So a training step never waits for the check; the error comes when results are read back.
+ * Each `add` folds one batch into six numbers kept on the device, with reductions only (no comparison against the
+ * bounds, which the CPU backend broadcasts slowly): the smallest and largest value, and for float values how many are
+ * non-finite or non-integer and the extremes of the non-integers. int32 labels cost two reductions; bool labels none.
+ * `verify()` reads them back with one `await data()` (at `compute()` or `stateDict()`) and compares them with the
+ * rule: it throws a RangeError that names the metric, a bad value and the expected range. So a training step never
+ * waits for the check; the error comes when results are read back.
  *
  * @example
  * const labels = new LabelCheck('Accuracy');
@@ -68,7 +74,8 @@ interface Subject {
  */
 export class LabelCheck {
   readonly #owner: string;
-  readonly #subjects = new Map<string, Subject>();
+  /** Keyed by subject and rule: one subject may be checked against two rules (index and one-hot targets). */
+  readonly #entries = new Map<string, Entry>();
   #generation = 0;
   #reads: Promise<unknown> = Promise.resolve();
 
@@ -78,46 +85,59 @@ export class LabelCheck {
   }
 
   /**
-   * Folds this batch's check of `values` (any shape and dtype) against `rule` into the subject's device stats.
+   * Folds this batch's stats of `values` (any shape and dtype), to be checked against `rule`, into the device stats.
    * No readback. Call inside `tf.tidy`; `values` is not kept.
    */
   add(subject: string, values: tf.Tensor, rule: LabelRule): void {
-    let entry = this.#subjects.get(subject);
+    const key = `${subject}\u0000${rule.expected}`;
+    let entry = this.#entries.get(key);
     if (entry === undefined) {
-      entry = { device: null, count: 0, min: FLOAT32_MAX, max: -FLOAT32_MAX, rules: new Map() };
-      this.#subjects.set(subject, entry);
+      entry = { subject, rule, device: null, ...EMPTY };
+      this.#entries.set(key, entry);
     }
-    entry.rules.set(rule.expected, rule);
-    if (values.size === 0) return;
+    // Booleans are always 0 or 1, valid for every rule.
+    if (values.size === 0 || values.dtype === 'bool') return;
     const previous = entry.device;
     const next = tf.tidy(() => {
-      const x = values.dtype === 'float32' ? tf.reshape(values, [-1]) : tf.cast(tf.reshape(values, [-1]), 'float32');
-      // For 0/1 values x·(1 − x) is 0 only at 0 and 1; class indices equal their rounded value clamped to
-      // [0, bound − 1]. Non-finite values are tested apart (GPU shaders may compare NaN like a number).
-      const finite = tf.isFinite(x);
-      const isWrong =
-        rule.bound === 2
-          ? tf.notEqual(tf.mul(x, tf.sub(1, x)), 0)
-          : tf.notEqual(x, tf.minimum(tf.maximum(tf.round(x), 0), rule.bound - 1));
-      const badFinite = tf.logicalAnd(isWrong, finite);
-      // A finite float32 sentinel instead of ±Infinity: every backend stores it as it is. The fills have x's shape:
-      // tf.where would broadcast a scalar with a tile, which WebGPU runs on the CPU with a synchronous read.
-      const stats = tf.stack([
-        tf.sum(tf.cast(tf.logicalOr(badFinite, tf.logicalNot(finite)), 'float32')),
-        tf.min(tf.where(badFinite, x, tf.fill(x.shape, FLOAT32_MAX))),
-        tf.neg(tf.max(tf.where(badFinite, x, tf.fill(x.shape, -FLOAT32_MAX)))),
-      ]);
+      const x = tf.reshape(values, [-1]);
+      const zero = tf.scalar(0);
+      let stats: tf.Tensor;
+      if (x.dtype === 'int32') {
+        stats = tf.stack([
+          zero,
+          tf.cast(tf.min(x), 'float32'),
+          tf.cast(tf.neg(tf.max(x)), 'float32'),
+          zero,
+          zero,
+          zero,
+        ]);
+      } else {
+        const xf = tf.cast(x, 'float32');
+        // NaN and ±Infinity are counted with isFinite: GPU shaders may compare NaN like a number.
+        const nonFinite = tf.sub(xf.size, tf.sum(tf.cast(tf.isFinite(xf), 'float32')));
+        // round(NaN) is NaN, which equals nothing: NaN counts as a non-integer too; its product below is NaN, so the
+        // extremes of the non-integers are only used when nothing is non-finite.
+        const isNonInteger = tf.cast(tf.notEqual(xf, tf.round(xf)), 'float32');
+        const nonIntegers = tf.mul(xf, isNonInteger);
+        stats = tf.stack([
+          nonFinite,
+          tf.min(xf),
+          tf.neg(tf.max(xf)),
+          tf.sum(isNonInteger),
+          tf.min(nonIntegers),
+          tf.neg(tf.max(nonIntegers)),
+        ]);
+      }
       if (previous === null) return stats;
-      const isCount = tf.tensor1d([1, 0, 0], 'bool');
-      return tf.where(isCount, tf.add(previous, stats), tf.minimum(previous, stats));
+      return tf.where(tf.tensor1d(IS_COUNT, 'bool'), tf.add(previous, stats), tf.minimum(previous, stats));
     });
     entry.device = tf.keep(next);
     previous?.dispose();
   }
 
-  /** Reads the device stats back (one `await data()` for all subjects) into the host counts. */
+  /** Reads the device stats back (one `await data()` for all entries) into the host values. */
   async #read(): Promise<void> {
-    const pending = [...this.#subjects.values()].filter((entry) => entry.device !== null);
+    const pending = [...this.#entries.values()].filter((entry) => entry.device !== null);
     if (pending.length > 0) {
       const tensors = pending.map((entry) => entry.device as tf.Tensor);
       for (const entry of pending) entry.device = null;
@@ -130,9 +150,13 @@ export class LabelCheck {
           await previous.catch(() => undefined);
           if (generation !== this.#generation) return;
           pending.forEach((entry, i) => {
-            entry.count += data[3 * i]!;
-            entry.min = Math.min(entry.min, data[3 * i + 1]!);
-            entry.max = Math.max(entry.max, -data[3 * i + 2]!);
+            const d = (k: number) => data[6 * i + k]!;
+            entry.nonFinite += d(0);
+            entry.min = Math.min(entry.min, d(1));
+            entry.max = Math.max(entry.max, -d(2));
+            entry.nonInteger += d(3);
+            entry.nonIntegerMin = Math.min(entry.nonIntegerMin, d(4));
+            entry.nonIntegerMax = Math.max(entry.nonIntegerMax, -d(5));
           });
         } finally {
           if (flat !== tensors[0]) flat.dispose();
@@ -149,51 +173,57 @@ export class LabelCheck {
    */
   async verify(): Promise<void> {
     await this.#read();
-    for (const [subject, entry] of this.#subjects) {
-      if (entry.count === 0) continue;
-      const rules = [...entry.rules.values()];
-      const count = entry.count;
-      let got: string;
-      if (entry.min >= FLOAT32_MAX) got = 'NaN or ±Infinity';
-      else if (entry.min === entry.max) got = showFloat32(entry.min);
-      else got = `values from ${showFloat32(entry.min)} to ${showFloat32(entry.max)}`;
-      throw new RangeError(
-        labelErrorMessage(
-          this.#owner,
-          subject,
-          rules.map((rule) => rule.expected).join(' or '),
-          got,
-          count,
-          rules[0]!.fix,
-        ),
-      );
+    for (const { subject, rule, ...stats } of this.#entries.values()) {
+      const got = badValues(stats, rule.bound);
+      if (got !== null) throw new RangeError(labelErrorMessage(this.#owner, subject, rule.expected, got, rule.fix));
     }
   }
 
-  /** Disposes the device stats and forgets every subject; a read in flight is discarded. */
+  /** Disposes the device stats and forgets every entry; a read in flight is discarded. */
   reset(): void {
     this.#generation += 1;
-    for (const entry of this.#subjects.values()) entry.device?.dispose();
-    this.#subjects.clear();
+    for (const entry of this.#entries.values()) entry.device?.dispose();
+    this.#entries.clear();
   }
+}
+
+const EMPTY = {
+  nonFinite: 0,
+  min: Number.POSITIVE_INFINITY,
+  max: Number.NEGATIVE_INFINITY,
+  nonInteger: 0,
+  nonIntegerMin: 0,
+  nonIntegerMax: 0,
+};
+
+/** The bad values the stats show against integers in [0, bound), in words, or null when there are none. */
+function badValues(stats: typeof EMPTY, bound: number): string | null {
+  if (stats.nonFinite > 0) return 'NaN or ±Infinity';
+  const both = (low: number | null, high: number | null) =>
+    [low, high]
+      .filter((v): v is number => v !== null)
+      .map(showFloat32)
+      .join(' and ');
+  const low = stats.min < 0 ? stats.min : null;
+  const high = stats.max > bound - 1 ? stats.max : null;
+  if (low !== null || high !== null) return both(low, high);
+  if (stats.nonInteger > 0) {
+    return both(
+      stats.nonIntegerMin < 0 ? stats.nonIntegerMin : null,
+      stats.nonIntegerMax > 0 ? stats.nonIntegerMax : null,
+    );
+  }
+  return null;
 }
 
 /**
  * The message of a label check that failed: names the metric, what was checked, a bad value and the expected range,
  * and says that the check is read at compute() time.
  */
-export function labelErrorMessage(
-  owner: string,
-  subject: string,
-  expected: string,
-  got: string,
-  count: number,
-  fix: string,
-): string {
+export function labelErrorMessage(owner: string, subject: string, expected: string, got: string, fix: string): string {
   return (
-    `${owner}: ${subject} should hold ${expected}, got ${got} (${count} bad value${count === 1 ? '' : 's'} since the ` +
-    'last reset; labels are checked on the device and read when compute() reads results back, so no step waits ' +
-    `for the check). ${fix}`
+    `${owner}: ${subject} should hold ${expected}, got ${got} since the last reset (labels are checked on the device ` +
+    `and read when compute() reads results back, so no step waits for the check). ${fix}`
   );
 }
 
