@@ -39,14 +39,14 @@ export {
   RunningBatchWise,
   RunningEpochWise,
 } from './metric';
-export type { SumsState } from './metric-state';
+export type { KindState, SumsState, SumsStateDict } from './metric-state';
 export {
   MultiLabelConfusionMatrix,
   type MultiLabelConfusionMatrixOptions,
   type MultiLabelConfusionMatrixStateDict,
 } from './multilabel-confusion-matrix';
 export { Precision } from './precision';
-export type { PrecisionRecallAverage, PrecisionRecallOptions } from './precision-recall';
+export type { PrecisionRecallAverage, PrecisionRecallOptions, PrecisionRecallStateDict } from './precision-recall';
 export { PrecisionRecallCurve, type PrecisionRecallCurveResult } from './precision-recall-curve';
 export { Recall } from './recall';
 export { RocAuc } from './roc-auc';
