@@ -98,3 +98,23 @@ describe('public API (api.md)', () => {
     });
   });
 });
+
+// api.md, "More metrics": the classification metrics (issue 15).
+const CLASSIFICATION_METRIC_NAMES = [
+  'RocAuc',
+  'AveragePrecision',
+  'RocCurve',
+  'PrecisionRecallCurve',
+  'CohenKappa',
+  'MultiLabelConfusionMatrix',
+  'ClassificationReport',
+  'EpochMetric',
+  'DiceCoefficient',
+  'JaccardIndex',
+] as const;
+
+describe('public API (api.md, more metrics: classification)', () => {
+  it.each(CLASSIFICATION_METRIC_NAMES)('exports %s from the package root', (name) => {
+    expect(typeof (kindling as Record<string, unknown>)[name]).toBe('function');
+  });
+});

@@ -153,7 +153,7 @@ describe('Accuracy', () => {
     const before = tf.memory().numTensors;
     const acc = new Accuracy();
     acc.update({ yPred, y });
-    expect(tf.memory().numTensors).toBe(before + 1);
+    expect(tf.memory().numTensors).toBe(before + 2); // the correct count and the label check
     expect(await acc.compute()).toBe(1);
     expect(tf.memory().numTensors).toBe(before);
     expect(close(await acc.compute(), 1)).toBe(true);

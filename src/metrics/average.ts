@@ -3,6 +3,7 @@ import { describeValue } from '../internal';
 import { DeviceState } from './device-state';
 import { nest } from './inputs';
 import { Metric, NotComputableError } from './metric';
+import { checkSumsStateDict, markLoaded, planLoad, readSums, type SumsStateDict } from './metric-state';
 
 /** A value {@link Average} takes: a number or a tensor. */
 export type AverageInput = number | tf.Tensor;
@@ -64,5 +65,30 @@ export class Average extends Metric<AverageInput, number | number[] | number[][]
     const sums = await this.#state.read();
     const values = Array.from(sums.get('sum') ?? [], (v) => v / numExamples);
     return nest(values, shape) as number | number[] | number[][];
+  }
+
+  /**
+   * The example count and device sums as plain data, so that a resumed run continues this epoch's value
+   * exactly. Reads the sums back once (`await data()`).
+   */
+  override async stateDict(): Promise<SumsStateDict> {
+    return { numExamples: this.#numExamples, sums: await readSums(this.#state) };
+  }
+
+  /** Restores a {@link stateDict}; checks all of it first (count, entry names, shapes, finite values). */
+  override loadStateDict(stateDict: SumsStateDict): void {
+    this[planLoad](stateDict)();
+  }
+
+  /** Checks a state dict and returns the function that loads it (see `loadStateDict`). */
+  [planLoad](stateDict: unknown): () => void {
+    const where = 'Average.loadStateDict';
+    const checked = checkSumsStateDict(where, stateDict, { sum: null });
+    return () => {
+      this.reset();
+      this.#state.restore(checked.sums);
+      this.#numExamples = checked.numExamples;
+      markLoaded(this);
+    };
   }
 }

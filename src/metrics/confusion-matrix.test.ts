@@ -66,7 +66,7 @@ describe('ConfusionMatrix', () => {
     ).toBe(true);
   });
 
-  it('ignores targets outside [0, numClasses)', async () => {
+  it('skips positions whose target is ignoreLabel; other targets outside [0, numClasses) are errors', async () => {
     const withIgnored = [
       pair(
         [
@@ -77,7 +77,13 @@ describe('ConfusionMatrix', () => {
         true,
       ),
     ];
-    expect(await computeOver(new ConfusionMatrix({ numClasses: 3 }), withIgnored)).toEqual([
+    await expect(computeOver(new ConfusionMatrix({ numClasses: 3 }), withIgnored)).rejects.toThrow(
+      /ConfusionMatrix: y should hold class indices, integers in \[0, 3\), got 255 .*or skip a label with the ignoreLabel option/,
+    );
+    expect(() => new ConfusionMatrix({ numClasses: 3, ignoreLabel: 2.5 })).toThrow(
+      'ConfusionMatrix: option ignoreLabel should be a safe integer, got 2.5.',
+    );
+    expect(await computeOver(new ConfusionMatrix({ numClasses: 3, ignoreLabel: 255 }), withIgnored)).toEqual([
       [0, 0, 0],
       [0, 1, 0],
       [0, 0, 0],

@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { checkInteger, describeValue, failType } from '../internal';
 import { DeviceState } from './device-state';
 import { CLASSIFICATION_SHAPES, classificationBatch, type PredictionPair, toPair } from './inputs';
+import { LabelCheck, targetRule } from './label-check';
 import { Metric, MetricsLambda, NotComputableError } from './metric';
+import { checkSumsStateDict, markLoaded, planLoad, readSums, type SumsStateDict } from './metric-state';
 
 const AVERAGES: readonly unknown[] = ['samples', 'recall', 'precision'];
 
@@ -11,8 +13,10 @@ export type ConfusionMatrixAverage = 'samples' | 'recall' | 'precision';
 
 /**
  * The confusion matrix of a multiclass problem: `matrix[actual][predicted]` counts, accumulated on the device
- * (one-hot matmul, no readback). `yPred` (N, ..., C) scores with `y` (N, ...) class indices or one-hot (N, ..., C);
- * targets outside [0, C) are ignored (e.g. an ignore label 255).
+ * (one-hot matmul, no readback). `yPred` (N, ..., C) scores with `y` (N, ...) class indices or one-hot (N, ..., C).
+ * Targets are checked: an index outside [0, C), negative or non-integer (or a one-hot value other than 0/1) throws a
+ * RangeError at `compute()` (the check runs on the device, so a step never waits for it). Positions whose target is
+ * `ignoreLabel` (e.g. 255 in segmentation masks) are skipped: not counted and not checked.
  *
  * `average`: undefined gives counts; `'samples'` divides by the number of samples (the batch dimension, like the
  * reference); `'recall'` normalises each row, `'precision'` each column.
@@ -25,30 +29,35 @@ export type ConfusionMatrixAverage = 'samples' | 'recall' | 'precision';
 export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
   readonly #numClasses: number;
   readonly #average: ConfusionMatrixAverage | undefined;
+  readonly #ignoreLabel: number | null;
   readonly #state = new DeviceState('ConfusionMatrix');
+  readonly #labels = new LabelCheck('ConfusionMatrix');
   #numExamples = 0;
 
   /**
    * @param options.numClasses the number of classes C (> 1).
    * @param options.average undefined (counts), `'samples'`, `'recall'` or `'precision'`.
+   * @param options.ignoreLabel a target index whose positions are skipped (e.g. 255 for unlabelled pixels).
    * @param options.outputTransform maps the engine output to `[yPred, y]`.
    */
   constructor(options: {
     numClasses: number;
     average?: ConfusionMatrixAverage;
+    ignoreLabel?: number;
     outputTransform?: (output: any) => PredictionPair;
   }) {
     super(options);
-    const { numClasses, average } = options;
+    const { numClasses, average, ignoreLabel } = options;
     this.#numClasses = checkInteger('ConfusionMatrix', 'option numClasses', numClasses, {
       min: 2,
       expected: 'an integer > 1',
     });
-    if (average !== undefined)
-      if (!(average === undefined || AVERAGES.includes(average))) {
-        failType('ConfusionMatrix', 'option average', "undefined, 'samples', 'recall' or 'precision'", average);
-      }
+    if (!(average === undefined || AVERAGES.includes(average))) {
+      failType('ConfusionMatrix', 'option average', "undefined, 'samples', 'recall' or 'precision'", average);
+    }
     this.#average = average;
+    this.#ignoreLabel =
+      ignoreLabel === undefined ? null : checkInteger('ConfusionMatrix', 'option ignoreLabel', ignoreLabel);
   }
 
   protected override get metricName(): string {
@@ -68,6 +77,7 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
   /** Frees the on-device (C, C) count matrix and zeroes the sample count. */
   reset(): void {
     this.#state.reset();
+    this.#labels.reset();
     this.#numExamples = 0;
   }
 
@@ -88,7 +98,20 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
           `ConfusionMatrix: expected multiclass input, got yPred [${yPred.shape}] and y [${y.shape}]. Expected ${CLASSIFICATION_SHAPES}.`,
         );
       }
-      const actual = tf.oneHot(batch.target, this.#numClasses, 1, 0, 'float32');
+      const isIndex = y.rank !== yPred.rank || y.shape[y.rank - 1] !== this.#numClasses;
+      const ignore = this.#ignoreLabel;
+      let target = batch.target;
+      let checked = y;
+      if (ignore !== null && isIndex) {
+        const flat = tf.reshape(y, [-1]);
+        const kept = tf.notEqual(flat, ignore);
+        // One-hot of -1 is a row of zeros: not counted. (Full-size fills: where() must not broadcast, see LabelCheck.)
+        target = tf.where(kept, target, tf.fill(target.shape, -1, 'int32'));
+        checked = tf.where(kept, flat, tf.zerosLike(flat));
+      }
+      const fix = ignore === null ? ', or skip a label with the ignoreLabel option (e.g. 255)' : '';
+      this.#labels.add('y', checked, targetRule(batch, yPred, y, fix));
+      const actual = tf.oneHot(target, this.#numClasses, 1, 0, 'float32');
       const predicted = tf.oneHot(batch.pred, this.#numClasses, 1, 0, 'float32');
       this.#state.add({ matrix: tf.matMul(actual, predicted, true, false) });
     });
@@ -97,7 +120,7 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
 
   /**
    * Reads the matrix back once: `matrix[actual][predicted]` counts, or normalised as `average` says; throws
-   * NotComputableError before any update.
+   * NotComputableError before any update and a RangeError for a bad target.
    */
   async compute(): Promise<number[][]> {
     if (this.#numExamples === 0) {
@@ -105,7 +128,7 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
     }
     const numExamples = this.#numExamples;
     const c = this.#numClasses;
-    const sums = await this.#state.read();
+    const [sums] = await Promise.all([this.#state.read(), this.#labels.verify()]);
     const flat = sums.get('matrix') ?? new Float64Array(c * c);
     const matrix = Array.from({ length: c }, (_, i) => Array.from(flat.subarray(i * c, (i + 1) * c)));
     if (this.#average === 'samples') return matrix.map((row) => row.map((v) => v / numExamples));
@@ -120,6 +143,31 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
       return matrix.map((row) => row.map((v, j) => v / (totals[j] + 1e-15)));
     }
     return matrix;
+  }
+  /**
+   * The sample count and the device matrix as plain data, so that a resumed run continues this epoch's value exactly.
+   * Reads the matrix back once (`await data()`), and throws like `compute()` for a bad label.
+   */
+  override async stateDict(): Promise<SumsStateDict> {
+    await this.#labels.verify();
+    return { numExamples: this.#numExamples, sums: await readSums(this.#state) };
+  }
+
+  /** Restores a {@link stateDict}; checks all of it first (count, entry names, shapes, finite values). */
+  override loadStateDict(stateDict: SumsStateDict): void {
+    this[planLoad](stateDict)();
+  }
+
+  /** Checks a state dict and returns the function that loads it (see `loadStateDict`). */
+  [planLoad](stateDict: unknown): () => void {
+    const c = this.#numClasses;
+    const checked = checkSumsStateDict('ConfusionMatrix.loadStateDict', stateDict, { matrix: [c, c] });
+    return () => {
+      this.reset();
+      this.#state.restore(checked.sums);
+      this.#numExamples = checked.numExamples;
+      markLoaded(this);
+    };
   }
 }
 

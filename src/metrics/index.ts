@@ -1,5 +1,14 @@
 export { Accuracy } from './accuracy';
 export { Average, type AverageInput } from './average';
+export { AveragePrecision } from './average-precision';
+export type { BinaryScoresStateDict } from './binary-scores';
+export {
+  ClassificationReport,
+  type ClassificationReportDict,
+  type ClassificationReportOptions,
+  type ClassificationReportRow,
+} from './classification-report';
+export { CohenKappa, type CohenKappaOptions, type CohenKappaStateDict, type CohenKappaWeights } from './cohen-kappa';
 export {
   ConfusionMatrix,
   type ConfusionMatrixAverage,
@@ -11,6 +20,8 @@ export {
   JaccardIndex,
   mIoU,
 } from './confusion-matrix';
+export { EpochMetric, type EpochMetricStateDict } from './epoch-metric';
+export type { OutputDtype, OutputsState } from './epoch-outputs';
 export { Fbeta, type FbetaOptions } from './fbeta';
 export { Entropy, type EntropyInput, type EntropyStateDict } from './general/entropy';
 export { Frequency, type FrequencyOptions, type FrequencyStateDict } from './general/frequency';
@@ -43,6 +54,12 @@ export {
   RunningBatchWise,
   RunningEpochWise,
 } from './metric';
+export type { KindState, SumsState, SumsStateDict } from './metric-state';
+export {
+  MultiLabelConfusionMatrix,
+  type MultiLabelConfusionMatrixOptions,
+  type MultiLabelConfusionMatrixStateDict,
+} from './multilabel-confusion-matrix';
 export {
   Bleu,
   type BleuMacroStateDict,
@@ -54,7 +71,8 @@ export {
 export { Rouge, type RougeOptions, type RougeStateDict, type RougeValues, type RougeVariant } from './nlp/rouge';
 export type { TextPair, Token } from './nlp/tokens';
 export { Precision } from './precision';
-export type { PrecisionRecallAverage, PrecisionRecallOptions } from './precision-recall';
+export type { PrecisionRecallAverage, PrecisionRecallOptions, PrecisionRecallStateDict } from './precision-recall';
+export { PrecisionRecallCurve, type PrecisionRecallCurveResult } from './precision-recall-curve';
 export { Recall } from './recall';
 export { CosineSimilarity, type CosineSimilarityStateDict } from './regression/cosine-similarity';
 export { JSDivergence, type JSDivergenceStateDict } from './regression/js-divergence';
@@ -67,6 +85,8 @@ export {
 export { MedianAbsoluteError, type MedianAbsoluteErrorStateDict } from './regression/median-absolute-error';
 export { PearsonCorrelation, type PearsonCorrelationStateDict } from './regression/pearson-correlation';
 export { R2Score, type R2ScoreStateDict } from './regression/r2-score';
+export { RocAuc } from './roc-auc';
+export { RocCurve, type RocCurveResult } from './roc-curve';
 export { RootMeanSquaredError } from './root-mean-squared-error';
 export {
   RunningAverage,

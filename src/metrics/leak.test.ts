@@ -97,7 +97,7 @@ describe('no tensor leaks', () => {
     const before = tf.memory().numTensors;
     precision.update(pairOf(data[0]));
     precision.update(pairOf(data[1]));
-    expect(tf.memory().numTensors).toBe(before + 3); // numerator, denominator, weight
+    expect(tf.memory().numTensors).toBe(before + 4); // numerator, denominator, weight, label check
     precision.reset();
     expect(tf.memory().numTensors).toBe(before);
   });

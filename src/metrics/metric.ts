@@ -3,8 +3,16 @@
 // MetricsLambda extends Metric, so two files would import each other and the class extension would meet an
 // uninitialised binding.
 import { type CallableEvent, type Engine, type EventLike, Events, eventName, type Stateful } from '../engine';
-import { checkFunction, checkPlainObject, checkString, describeValue, isPlainObject } from '../internal';
+import {
+  checkFunction,
+  checkPlainObject,
+  checkStateDict,
+  checkString,
+  describeValue,
+  isPlainObject,
+} from '../internal';
 import { checkOutputTransform } from './inputs';
+import { keepsLoadedState, planLoad, plansLoad } from './metric-state';
 
 /**
  * Thrown by `compute()` when a metric has no data to compute from yet (no `update` since the last `reset`).
@@ -164,10 +172,20 @@ export abstract class Metric<In = unknown, Out = number> implements Stateful {
     return null;
   }
 
-  /** Handler of the usage's STARTED event: resets the metric. */
-  started(_engine: AnyEngine): void {
-    this.reset();
+  /**
+   * Handler of the usage's STARTED event: resets the metric, except right after `loadStateDict` when the engine
+   * resumes mid-epoch (EPOCH_STARTED) or mid-run (STARTED): then the loaded state carries on.
+   */
+  started(engine: AnyEngine): void {
+    if (keepsLoadedState(this, engine)) this.resumed();
+    else this.reset();
   }
+
+  /**
+   * Called instead of `reset()` at the reset event of a run that resumes the state `loadStateDict` put in place (e.g.
+   * to restart a clock). Does nothing here.
+   */
+  protected resumed(): void {}
 
   /** Handler of the usage's ITERATION_COMPLETED event: updates from `outputTransform(engine.state.output)`. */
   iterationCompleted(engine: AnyEngine): unknown {
@@ -435,6 +453,51 @@ export class MetricsLambda<Out = unknown, A extends readonly unknown[] = any[]> 
     }
     for (const metric of this.metricDependencies()) metric.update(output);
     this.#isUpdated = true;
+  }
+
+  /**
+   * The state of every metric it depends on, as plain data: `{ args }` with one entry per argument of the function,
+   * in order (a metric's state dict, null for a plain value). Reads each back once.
+   */
+  override async stateDict(): Promise<{ args: unknown[] }> {
+    const args = await Promise.all(this.#args.map((arg) => (arg instanceof Metric ? arg.stateDict() : null)));
+    return { args };
+  }
+
+  /**
+   * Restores the metrics it depends on from a {@link stateDict}. The built-in metrics are all checked before any is
+   * changed; a metric of your own is loaded after them with its own `loadStateDict`.
+   */
+  override loadStateDict(stateDict: { args: unknown[] }): void | Promise<void> {
+    return this[planLoad](stateDict)();
+  }
+
+  /** Checks a state dict and returns the function that loads it (see `loadStateDict`). */
+  [planLoad](stateDict: unknown): () => void | Promise<void> {
+    const where = `${this.metricName}.loadStateDict`;
+    const { args } = checkStateDict(where, stateDict, ['args']);
+    if (!Array.isArray(args) || args.length !== this.#args.length) {
+      throw new TypeError(
+        `${where}: state dict entry 'args' should be an array of ${this.#args.length} entries (one per argument), got ${describeValue(args)}.`,
+      );
+    }
+    const plans: (() => void | Promise<void>)[] = [];
+    const own: [AnyMetric, unknown][] = [];
+    this.#args.forEach((arg, i) => {
+      if (!(arg instanceof Metric)) {
+        if (args[i] !== null) {
+          throw new TypeError(
+            `${where}: state dict entry 'args[${i}]' should be null (a plain value), got ${describeValue(args[i])}.`,
+          );
+        }
+      } else if (plansLoad(arg)) plans.push(arg[planLoad](args[i]));
+      else own.push([arg, args[i]]);
+    });
+    return () => {
+      const results = [...plans.map((apply) => apply()), ...own.map(([metric, sd]) => metric.loadStateDict(sd))];
+      const pending = results.filter((result) => result instanceof Promise);
+      if (pending.length > 0) return Promise.all(pending).then(() => undefined);
+    };
   }
 
   /** Computes every metric argument (in parallel) and applies the function. */

@@ -1,15 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkBoolean, failType } from '../internal';
+import { checkBoolean, checkStateDict, failType } from '../internal';
 import { DeviceState } from './device-state';
 import { type ClassificationKind, checkSameKind, classificationBatch, type PredictionPair, toPair } from './inputs';
+import { LabelCheck, targetRule } from './label-check';
 import { Metric, NotComputableError } from './metric';
+import { checkKind, checkSums, type KindState, markLoaded, planLoad, readSums, type SumsState } from './metric-state';
 
 /**
  * How {@link Precision} and {@link Recall} combine classes: `false` gives one value per class (an array; a number
- * for binary input), `true` or `'macro'` their mean, `'micro'` one ratio over all classes' counts, `'weighted'` the
+ * for binary input), `null` one value per class for binary input too (classes 0 and 1, as scikit-learn's
+ * `average=None`), `true` or `'macro'` their mean, `'micro'` one ratio over all classes' counts, `'weighted'` the
  * mean weighted by each class's number of actual positives, `'samples'` (multilabel only) the mean over samples.
  */
-export type PrecisionRecallAverage = boolean | 'macro' | 'micro' | 'weighted' | 'samples';
+export type PrecisionRecallAverage = boolean | null | 'macro' | 'micro' | 'weighted' | 'samples';
 
 /** What Precision and Recall options have in common. */
 export interface PrecisionRecallOptions {
@@ -21,18 +24,30 @@ export interface PrecisionRecallOptions {
   outputTransform?: (output: any) => PredictionPair;
 }
 
+/** The state dict of {@link Precision} and {@link Recall}. */
+export interface PrecisionRecallStateDict {
+  /** Whether any batch was seen since the last reset. */
+  isUpdated: boolean;
+  /** The input kind of the batches seen, or null. */
+  kind: KindState;
+  /** The device sums, read back: numerator, denominator (and weight for 'weighted'). */
+  sums: SumsState;
+}
+
 const EPS = 1e-20;
-const AVERAGES: readonly unknown[] = [true, false, 'macro', 'micro', 'weighted', 'samples'];
+const AVERAGES: readonly unknown[] = [true, false, null, 'macro', 'micro', 'weighted', 'samples'];
 
 /**
  * Shared by Precision and Recall: true positives over predicted positives (precision) or over actual positives
  * (recall), accumulated per class on the device. A class with a zero denominator scores 0, like the reference.
+ * Targets are checked like {@link Accuracy}'s (on the device, read back by `compute()`).
  */
 export abstract class PrecisionRecallBase extends Metric<PredictionPair, number | number[]> {
   readonly #owner: string;
-  readonly #average: false | 'macro' | 'micro' | 'weighted' | 'samples';
+  readonly #average: false | null | 'macro' | 'micro' | 'weighted' | 'samples';
   readonly #isMultilabel: boolean;
   readonly #state: DeviceState;
+  readonly #labels: LabelCheck;
   #kind: { kind: ClassificationKind; numClasses: number } | null = null;
   #isUpdated = false;
 
@@ -43,17 +58,18 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
     super(options);
     const { average = false, isMultilabel = false } = options;
     if (!AVERAGES.includes(average)) {
-      failType(owner, 'option average', "true, false, 'macro', 'micro', 'weighted' or 'samples'", average);
+      failType(owner, 'option average', "true, false, null, 'macro', 'micro', 'weighted' or 'samples'", average);
     }
     checkBoolean(owner, 'option isMultilabel', isMultilabel);
     this.#owner = owner;
     this.#average = average === true ? 'macro' : average;
     this.#isMultilabel = isMultilabel;
     this.#state = new DeviceState(owner);
+    this.#labels = new LabelCheck(owner);
   }
 
-  /** The averaging in use: `false` (per class), `'macro'`, `'micro'`, `'weighted'` or `'samples'`. */
-  get average(): false | 'macro' | 'micro' | 'weighted' | 'samples' {
+  /** The averaging in use: `false` or `null` (per class), `'macro'`, `'micro'`, `'weighted'` or `'samples'`. */
+  get average(): false | null | 'macro' | 'micro' | 'weighted' | 'samples' {
     return this.#average;
   }
 
@@ -65,6 +81,7 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
   /** Frees the on-device numerator, denominator (and weight) sums and forgets the input kind. */
   reset(): void {
     this.#state.reset();
+    this.#labels.reset();
     this.#kind = null;
     this.#isUpdated = false;
   }
@@ -86,6 +103,7 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
         );
       }
       this.#kind = checkSameKind(this.#kind, batch, this.#owner);
+      this.#labels.add('y', y, targetRule(batch, yPred, y));
       let pred = batch.pred;
       let target = batch.target;
       if (batch.kind === 'multiclass' || (batch.kind === 'binary' && average !== false)) {
@@ -120,7 +138,7 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
     }
     const average = this.#average;
     const isScalar = (this.#state.shapeOf('numerator') ?? []).length === 0;
-    const sums = await this.#state.read();
+    const [sums] = await Promise.all([this.#state.read(), this.#labels.verify()]);
     const numerator = sums.get('numerator') ?? new Float64Array(0);
     const denominator = sums.get('denominator') ?? new Float64Array(0);
     const eps = average === 'samples' ? 0 : EPS;
@@ -132,5 +150,44 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
     }
     if (average === 'macro') return fraction.reduce((a, b) => a + b, 0) / fraction.length;
     return isScalar ? fraction[0] : fraction;
+  }
+
+  /**
+   * The device sums, the input kind and whether it was updated, as plain data, so that a resumed run continues this
+   * epoch's value exactly. Reads the sums back once (`await data()`), and throws like `compute()` for a bad label.
+   */
+  override async stateDict(): Promise<PrecisionRecallStateDict> {
+    await this.#labels.verify();
+    return { isUpdated: this.#isUpdated, kind: this.#kind, sums: await readSums(this.#state) };
+  }
+
+  /** Restores a {@link stateDict}; checks all of it first (entry names, shapes for the saved kind, finite values). */
+  override loadStateDict(stateDict: PrecisionRecallStateDict): void {
+    this[planLoad](stateDict)();
+  }
+
+  /** Checks a state dict and returns the function that loads it (see `loadStateDict`). */
+  [planLoad](stateDict: unknown): () => void {
+    const where = `${this.#owner}.loadStateDict`;
+    const sd = checkStateDict(where, stateDict, ['isUpdated', 'kind', 'sums']);
+    const isUpdated = checkBoolean(where, "state dict entry 'isUpdated'", sd.isUpdated);
+    const kind = checkKind(where, "state dict entry 'kind'", sd.kind);
+    const average = this.#average;
+    // The shape of each sum follows update(): one number (micro, samples, binary per class), else one per class.
+    const perClass = kind === null ? null : [kind.kind === 'binary' ? 2 : kind.numClasses];
+    const one = average === 'micro' || average === 'samples' || (kind?.kind === 'binary' && average === false);
+    const shape = one ? [] : perClass;
+    const sums = checkSums(where, "state dict entry 'sums'", sd.sums, {
+      numerator: shape,
+      denominator: shape,
+      ...(average === 'weighted' ? { weight: perClass } : {}),
+    });
+    return () => {
+      this.reset();
+      this.#state.restore(sums);
+      this.#kind = kind;
+      this.#isUpdated = isUpdated;
+      markLoaded(this);
+    };
   }
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Engine } from '../engine';
 import { Events } from '../engine';
-import { checkNumber, describeValue, failType } from '../internal';
+import { checkNumber, checkStateDict, describeValue, failType } from '../internal';
 import { DeviceState } from './device-state';
 import {
   type AnyMetric,
@@ -196,11 +196,11 @@ export class RunningAverage extends Metric<RunningAverageInput, number | number[
 
   /** Restores the running value; the next STARTED event (a resumed run) keeps it instead of resetting. */
   override loadStateDict(stateDict: RunningAverageStateDict): void {
-    const value = (stateDict as Partial<RunningAverageStateDict> | null)?.value;
-    const isNumbers = Array.isArray(value) && value.every((v) => typeof v === 'number');
-    if (!(value === null || typeof value === 'number' || isNumbers)) {
+    const { value } = checkStateDict('RunningAverage.loadStateDict', stateDict, ['value']);
+    const isNumbers = Array.isArray(value) && value.every((v) => typeof v === 'number' && Number.isFinite(v));
+    if (!(value === null || (typeof value === 'number' && Number.isFinite(value)) || isNumbers)) {
       throw new TypeError(
-        `RunningAverage.loadStateDict: expected { value: number | number[] | null }, got ${describeValue(stateDict)}.`,
+        `RunningAverage.loadStateDict: expected { value: number | number[] | null } with finite numbers, got ${describeValue(stateDict)}.`,
       );
     }
     this.reset();

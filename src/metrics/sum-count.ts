@@ -2,12 +2,16 @@
 // Loss, MeanAbsoluteError, MeanSquaredError, TopKCategoricalAccuracy. Internal: not exported from kindling.
 import type * as tf from '@tensorflow/tfjs';
 import { DeviceState } from './device-state';
+import { LabelCheck, type LabelRule } from './label-check';
 import { Metric, NotComputableError } from './metric';
+import { checkSumsStateDict, markLoaded, planLoad, readSums, type SumsStateDict } from './metric-state';
 
 /**
  * A metric that is `sum / count`: each `update` adds a batch's sum (a scalar tensor, never read back) and its number
- * of examples with {@link accumulate}; `compute()` reads the sum back once. Subclasses write `update` and name
- * themselves with `metricName`.
+ * of examples with {@link accumulate}; `compute()` reads the sum back once. Classification subclasses check their
+ * targets with {@link checkLabels} (on the device, read back with the sum). The state dict is
+ * `{ numExamples, sums, ...extra }`; subclasses with more state add it through the `extra*` hooks. Subclasses write
+ * `update` and name themselves with `metricName`.
  *
  * @example
  * class MeanValue extends SumCountMetric<tf.Tensor> {
@@ -17,6 +21,7 @@ import { Metric, NotComputableError } from './metric';
  */
 export abstract class SumCountMetric<In> extends Metric<In, number> {
   readonly #state: DeviceState;
+  #labels: LabelCheck | null = null;
   #numExamples = 0;
 
   /** @param options.outputTransform maps the engine output to what `update` takes. */
@@ -25,9 +30,15 @@ export abstract class SumCountMetric<In> extends Metric<In, number> {
     this.#state = new DeviceState(this.metricName);
   }
 
-  /** Frees the on-device sum and zeroes the example count. */
+  /** The name of the sum in the state dict (`'sum'`; `'correct'` for the accuracies). */
+  protected get sumName(): string {
+    return 'sum';
+  }
+
+  /** Frees the on-device sum and label check, and zeroes the example count. */
   reset(): void {
     this.#state.reset();
+    this.#labels?.reset();
     this.#numExamples = 0;
   }
 
@@ -36,8 +47,14 @@ export abstract class SumCountMetric<In> extends Metric<In, number> {
    * `count` of examples.
    */
   protected accumulate(sum: tf.Tensor | number, count: number): void {
-    this.#state.add({ sum });
+    this.#state.add({ [this.sumName]: sum });
     this.#numExamples += count;
+  }
+
+  /** Checks a batch's labels on the device (call inside `tf.tidy`); a bad one throws at `compute()`/`stateDict()`. */
+  protected checkLabels(subject: string, values: tf.Tensor, rule: LabelRule): void {
+    this.#labels ??= new LabelCheck(this.metricName);
+    this.#labels.add(subject, values, rule);
   }
 
   /** Reads the sum back once and returns it over the example count; throws NotComputableError before any update. */
@@ -46,7 +63,53 @@ export abstract class SumCountMetric<In> extends Metric<In, number> {
       throw new NotComputableError(`${this.metricName} must have at least one example before it can be computed.`);
     }
     const numExamples = this.#numExamples;
-    const sums = await this.#state.read();
-    return (sums.get('sum')?.[0] ?? 0) / numExamples;
+    const [sums] = await Promise.all([this.#state.read(), this.#labels?.verify()]);
+    return (sums.get(this.sumName)?.[0] ?? 0) / numExamples;
+  }
+
+  /** Extra state dict entries of a subclass (plain data), saved beside the sums. */
+  protected extraState(): Record<string, unknown> {
+    return {};
+  }
+
+  /** The names of {@link extraState}'s entries, required on load. */
+  protected get extraStateKeys(): readonly string[] {
+    return [];
+  }
+
+  /** Checks the extra entries of a state dict and returns the function that applies them (after the sums). */
+  protected planExtraLoad(_where: string, _stateDict: Record<string, unknown>): () => void {
+    return () => {};
+  }
+
+  /**
+   * The example count and device sums as plain data, so that a resumed run continues this epoch's value exactly.
+   * Reads the sums back once (`await data()`), and throws like `compute()` for a bad label.
+   */
+  override async stateDict(): Promise<SumsStateDict & Record<string, unknown>> {
+    const extra = this.extraState();
+    const numExamples = this.#numExamples;
+    const sums = readSums(this.#state);
+    await this.#labels?.verify();
+    return { numExamples, sums: await sums, ...extra };
+  }
+
+  /** Restores a {@link stateDict}; checks all of it first (count, entry names, shapes, finite values). */
+  override loadStateDict(stateDict: SumsStateDict & Record<string, unknown>): void {
+    this[planLoad](stateDict)();
+  }
+
+  /** Checks a state dict and returns the function that loads it (see `loadStateDict`). */
+  [planLoad](stateDict: unknown): () => void {
+    const where = `${this.metricName}.loadStateDict`;
+    const checked = checkSumsStateDict(where, stateDict, { [this.sumName]: [] }, this.extraStateKeys);
+    const applyExtra = this.planExtraLoad(where, checked.stateDict);
+    return () => {
+      this.reset();
+      this.#state.restore(checked.sums);
+      this.#numExamples = checked.numExamples;
+      applyExtra();
+      markLoaded(this);
+    };
   }
 }

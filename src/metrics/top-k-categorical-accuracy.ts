@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkInteger } from '../internal';
 import { CLASSIFICATION_SHAPES, classificationBatch, type PredictionPair, toPair } from './inputs';
+import { targetRule } from './label-check';
 import { SumCountMetric } from './sum-count';
 
 /**
  * Top-k accuracy: the fraction of samples whose true class is among the k highest scores. `yPred` (N, ..., C)
  * scores with `y` (N, ...) class indices or one-hot (N, ..., C). Ties rank the lower class index first, like a
  * stable sort. Computed without `tf.topk` (whose WebGL/WebGPU kernels read back small inputs synchronously).
+ * Targets are checked like {@link Accuracy}'s: an index outside [0, C) throws a RangeError at `compute()`.
  *
  * @example
  * new TopKCategoricalAccuracy({ k: 3 }).attach(evaluator, 'top3');
@@ -25,6 +27,10 @@ export class TopKCategoricalAccuracy extends SumCountMetric<PredictionPair> {
 
   protected override get metricName(): string {
     return 'TopKCategoricalAccuracy';
+  }
+
+  protected override get sumName(): string {
+    return 'correct';
   }
 
   /**
@@ -46,6 +52,7 @@ export class TopKCategoricalAccuracy extends SumCountMetric<PredictionPair> {
           `TopKCategoricalAccuracy: k = ${this.#k} is larger than the number of classes ${c} in yPred [${yPred.shape}]; use k <= ${c}.`,
         );
       }
+      this.checkLabels('y', y, targetRule(batch, yPred, y));
       const scores = tf.reshape(tf.cast(yPred, 'float32'), [batch.count, c]);
       const target = batch.target;
       const truth = tf.oneHot(target, c, 1, 0, 'float32');

@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { checkOptions, describeValue } from '../../internal';
 import { checkNumeric, lastAxisRows } from '../input-checks';
 import { isTensor } from '../inputs';
-import { NotComputableError } from '../metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 import { LOGIT_SHAPES } from '../regression/kl-divergence';
-import { ResumableMetric } from '../resumable-metric';
 import { SumState } from '../sum-state';
 
 /** What {@link Entropy} takes: `[yPred, y]` (y is not used), `[yPred]` or `{ yPred }`. */
@@ -30,7 +30,7 @@ export interface EntropyStateDict {
  * @example
  * new Entropy().attach(evaluator, 'entropy');
  */
-export class Entropy extends ResumableMetric<EntropyInput, number> {
+export class Entropy extends Metric<EntropyInput, number> {
   readonly #state = new SumState('Entropy', ['sumOfEntropies'], ['numExamples']);
 
   /** @param options.outputTransform maps the engine output to `[yPred, y]`, `[yPred]` or `{ yPred }`. */
@@ -106,6 +106,6 @@ export class Entropy extends ResumableMetric<EntropyInput, number> {
    */
   override loadStateDict(stateDict: EntropyStateDict): void {
     this.#state.loadStateDict(stateDict);
-    this.markLoaded();
+    markLoaded(this);
   }
 }

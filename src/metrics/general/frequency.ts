@@ -1,8 +1,8 @@
 import { type Engine, Events } from '../../engine';
 import { checkFunction, checkNumber, checkOptions, checkStateDict } from '../../internal';
 import type { MetricUsage } from '../metric';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 
 /** Options of {@link Frequency}. */
 export interface FrequencyOptions {
@@ -39,7 +39,7 @@ export interface FrequencyStateDict {
  * const every50 = { ...Frequency.usage, COMPLETED: Events.ITERATION_COMPLETED({ every: 50 }) };
  * new Frequency({ outputTransform: ([x]) => x.shape[0] }).attach(trainer, 'examplesPerSecond', every50);
  */
-export class Frequency extends ResumableMetric<number, number> {
+export class Frequency extends Metric<number, number> {
   /** Reset at EPOCH_STARTED, update and compute at every ITERATION_COMPLETED: the default usage of a Frequency. */
   static readonly usage: MetricUsage = Object.freeze({
     usageName: 'frequency',
@@ -153,6 +153,6 @@ export class Frequency extends ResumableMetric<number, number> {
     this.#elapsed = elapsed;
     this.#offset = elapsed;
     this.#start = this.#now();
-    this.markLoaded();
+    markLoaded(this);
   }
 }

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { checkInteger, checkOptions, checkStateDict, describeValue, failRange, failType } from '../../internal';
 import { DeviceState } from '../device-state';
 import { nest } from '../inputs';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 
 /** A value {@link GeometricAverage} takes: a positive number, or a tensor of them. */
 export type GeometricAverageInput = number | tf.Tensor;
@@ -35,7 +35,7 @@ export interface GeometricAverageStateDict {
  * @example
  * new GeometricAverage({ outputTransform: (out) => out.ratio }).attach(trainer, 'geoMeanRatio');
  */
-export class GeometricAverage extends ResumableMetric<GeometricAverageInput, number | number[] | number[][]> {
+export class GeometricAverage extends Metric<GeometricAverageInput, number | number[] | number[][]> {
   readonly #state = new DeviceState('GeometricAverage');
   #numExamples = 0;
 
@@ -181,6 +181,6 @@ export class GeometricAverage extends ResumableMetric<GeometricAverageInput, num
       );
     }
     this.#numExamples = numExamples;
-    this.markLoaded();
+    markLoaded(this);
   }
 }

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { checkFunction, checkInteger, checkOptions, checkStateDict, describeValue, failRange } from '../../internal';
 import { DeviceValue } from '../device-value';
 import { nest } from '../inputs';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric } from '../metric';
+import { markLoaded } from '../metric-state';
 
 /** A value {@link VariableAccumulation} takes: a number or a tensor. */
 export type VariableAccumulationInput = number | tf.Tensor;
@@ -37,7 +38,7 @@ export interface VariableAccumulationStateDict {
  * // [Σ x over samples, count]: an arithmetic mean is sum / count
  * const sum = new VariableAccumulation((acc, x) => tf.add(acc, x.rank > 1 ? tf.sum(x, 0) : x));
  */
-export class VariableAccumulation extends ResumableMetric<VariableAccumulationInput, VariableAccumulationResult> {
+export class VariableAccumulation extends Metric<VariableAccumulationInput, VariableAccumulationResult> {
   readonly #op: (accumulator: tf.Tensor, output: tf.Tensor) => tf.Tensor;
   readonly #accumulator = new DeviceValue();
   #numExamples = 0;
@@ -147,6 +148,6 @@ export class VariableAccumulation extends ResumableMetric<VariableAccumulationIn
     }
     this.#accumulator.restore({ shape: shape as number[], values: values as number[] });
     this.#numExamples = numExamples;
-    this.markLoaded();
+    markLoaded(this);
   }
 }

@@ -1,6 +1,6 @@
 import { checkInteger, checkNumber, checkOneOf, checkOptions, checkStateDict, failRange } from '../../internal';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 import { ngramCounts, overlap, type TextPair, type Token, textPair, total } from './tokens';
 
 /** How {@link Bleu} smooths n-gram precisions that have no match (the reference's names). */
@@ -63,7 +63,7 @@ export type BleuStateDict = BleuMacroStateDict | BleuMicroStateDict;
  * bleu.update([[['the', 'cat', 'is', 'on', 'the', 'mat']], [[['there', 'is', 'a', 'cat', 'on', 'the', 'mat']]]]);
  * await bleu.compute();
  */
-export class Bleu extends ResumableMetric<TextPair, number> {
+export class Bleu extends Metric<TextPair, number> {
   readonly #ngram: number;
   readonly #smooth: BleuSmooth;
   readonly #average: 'macro' | 'micro';
@@ -262,6 +262,6 @@ export class Bleu extends ResumableMetric<TextPair, number> {
       this.#refLengthSum = refLengthSum;
       this.#numSentences = numSentences;
     }
-    this.markLoaded();
+    markLoaded(this);
   }
 }

@@ -8,8 +8,8 @@ import {
   describeValue,
   failType,
 } from '../../internal';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 import { lcsLength, ngramCounts, overlap, type TextPair, type Token, textPair, total } from './tokens';
 
 /** A ROUGE variant: `'L'` (longest common subsequence) or n for ROUGE-N (n-gram co-occurrence). */
@@ -55,7 +55,7 @@ export interface RougeStateDict {
  * rouge.update([['the cat is not there'.split(' ')], [['the cat is on the mat'.split(' '), 'there is a cat on the mat'.split(' ')]]]);
  * rouge.compute(); // { 'Rouge-L-P': 0.6, 'Rouge-L-R': 0.5, 'Rouge-L-F': 0.5, 'Rouge-2-P': 0.5, 'Rouge-2-R': 0.4, 'Rouge-2-F': 0.4 }
  */
-export class Rouge extends ResumableMetric<TextPair, RougeValues> {
+export class Rouge extends Metric<TextPair, RougeValues> {
   readonly #variants: readonly RougeVariant[];
   readonly #multiref: 'average' | 'best';
   readonly #alpha: number;
@@ -176,7 +176,7 @@ export class Rouge extends ResumableMetric<TextPair, RougeValues> {
     for (const key of this.#keys) checkNumber(where, `state dict entry 'sums.${key}'`, sums[key], { min: 0 });
     this.#sums = Object.fromEntries(this.#keys.map((key) => [key, sums[key] as number]));
     this.#numExamples = numExamples;
-    this.markLoaded();
+    markLoaded(this);
   }
 }
 

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { checkNumber, checkOptions } from '../../internal';
 import { samePairShapes } from '../input-checks';
 import type { PredictionPair } from '../inputs';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 import { SumState } from '../sum-state';
 
 /** The plain-data state of a {@link CosineSimilarity}. */
@@ -24,7 +24,7 @@ export interface CosineSimilarityStateDict {
  * @example
  * new CosineSimilarity().attach(evaluator, 'cosine');
  */
-export class CosineSimilarity extends ResumableMetric<PredictionPair, number> {
+export class CosineSimilarity extends Metric<PredictionPair, number> {
   readonly #eps: number;
   readonly #state = new SumState('CosineSimilarity', ['sumOfCosSimilarities'], ['numExamples']);
 
@@ -99,6 +99,6 @@ export class CosineSimilarity extends ResumableMetric<PredictionPair, number> {
    */
   override loadStateDict(stateDict: CosineSimilarityStateDict): void {
     this.#state.loadStateDict(stateDict);
-    this.markLoaded();
+    markLoaded(this);
   }
 }

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { checkOptions } from '../../internal';
 import { lastAxisRows, samePairShapes } from '../input-checks';
 import type { PredictionPair } from '../inputs';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 import { SumState } from '../sum-state';
 import { LOGIT_SHAPES } from './kl-divergence';
 
@@ -27,7 +27,7 @@ export interface JSDivergenceStateDict {
  * @example
  * new JSDivergence().attach(evaluator, 'js');
  */
-export class JSDivergence extends ResumableMetric<PredictionPair, number> {
+export class JSDivergence extends Metric<PredictionPair, number> {
   readonly #state = new SumState('JSDivergence', ['sumOfKl'], ['numExamples']);
 
   /** @param options.outputTransform maps the engine output to `[yPred, y]` (logits). */
@@ -100,6 +100,6 @@ export class JSDivergence extends ResumableMetric<PredictionPair, number> {
    */
   override loadStateDict(stateDict: JSDivergenceStateDict): void {
     this.#state.loadStateDict(stateDict);
-    this.markLoaded();
+    markLoaded(this);
   }
 }

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { checkOptions } from '../../internal';
 import { lastAxisRows, samePairShapes } from '../input-checks';
 import type { PredictionPair } from '../inputs';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 import { SumState } from '../sum-state';
 
 /** The plain-data state of a {@link KLDivergence}. */
@@ -29,7 +29,7 @@ export const LOGIT_SHAPES = '(N, C) or (N, ..., C) (classes on the last axis)';
  * @example
  * new KLDivergence().attach(evaluator, 'kl');
  */
-export class KLDivergence extends ResumableMetric<PredictionPair, number> {
+export class KLDivergence extends Metric<PredictionPair, number> {
   readonly #state = new SumState('KLDivergence', ['sumOfKl'], ['numExamples']);
 
   /** @param options.outputTransform maps the engine output to `[yPred, y]` (logits). */
@@ -94,6 +94,6 @@ export class KLDivergence extends ResumableMetric<PredictionPair, number> {
    */
   override loadStateDict(stateDict: KLDivergenceStateDict): void {
     this.#state.loadStateDict(stateDict);
-    this.markLoaded();
+    markLoaded(this);
   }
 }

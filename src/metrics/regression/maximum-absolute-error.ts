@@ -3,8 +3,8 @@ import { checkNumber, checkOptions, checkStateDict } from '../../internal';
 import { DeviceValue } from '../device-value';
 import { regressionColumns } from '../input-checks';
 import type { PredictionPair } from '../inputs';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 
 /** The plain-data state of a {@link MaximumAbsoluteError}. */
 export interface MaximumAbsoluteErrorStateDict {
@@ -21,7 +21,7 @@ export interface MaximumAbsoluteErrorStateDict {
  * @example
  * new MaximumAbsoluteError().attach(evaluator, 'maxError');
  */
-export class MaximumAbsoluteError extends ResumableMetric<PredictionPair, number> {
+export class MaximumAbsoluteError extends Metric<PredictionPair, number> {
   readonly #maximum = new DeviceValue();
 
   /** @param options.outputTransform maps the engine output to `[yPred, y]`. */
@@ -91,6 +91,6 @@ export class MaximumAbsoluteError extends ResumableMetric<PredictionPair, number
     const sd = checkStateDict(where, stateDict, ['maximum']);
     const maximum = checkNumber(where, "state dict entry 'maximum'", sd.maximum, { min: 0, nullable: true });
     this.#maximum.restore(maximum === null ? null : { shape: [], values: [maximum] });
-    this.markLoaded();
+    markLoaded(this);
   }
 }

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { checkOptions } from '../../internal';
 import { regressionColumns } from '../input-checks';
 import type { PredictionPair } from '../inputs';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 import { SumState } from '../sum-state';
 
 /** The plain-data state of a {@link MeanAbsoluteRelativeError}. */
@@ -27,7 +27,7 @@ export interface MeanAbsoluteRelativeErrorStateDict {
  * @example
  * new MeanAbsoluteRelativeError().attach(evaluator, 'mare');
  */
-export class MeanAbsoluteRelativeError extends ResumableMetric<PredictionPair, number> {
+export class MeanAbsoluteRelativeError extends Metric<PredictionPair, number> {
   readonly #state = new SumState(
     'MeanAbsoluteRelativeError',
     ['sumOfAbsoluteRelativeErrors', 'zeroTargets'],
@@ -108,6 +108,6 @@ export class MeanAbsoluteRelativeError extends ResumableMetric<PredictionPair, n
    */
   override loadStateDict(stateDict: MeanAbsoluteRelativeErrorStateDict): void {
     this.#state.loadStateDict(stateDict);
-    this.markLoaded();
+    markLoaded(this);
   }
 }

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { checkOptions, checkStateDict, failType } from '../../internal';
 import { regressionColumns } from '../input-checks';
 import type { PredictionPair } from '../inputs';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 
 /** The plain-data state of a {@link MedianAbsoluteError}: every absolute error so far. */
 export interface MedianAbsoluteErrorStateDict {
@@ -24,7 +24,7 @@ export interface MedianAbsoluteErrorStateDict {
  * @example
  * new MedianAbsoluteError().attach(evaluator, 'medianAE');
  */
-export class MedianAbsoluteError extends ResumableMetric<PredictionPair, number> {
+export class MedianAbsoluteError extends Metric<PredictionPair, number> {
   /** Errors read back so far. */
   #host: Float32Array = new Float32Array(0);
   /** Batches of errors not read back yet. */
@@ -142,6 +142,6 @@ export class MedianAbsoluteError extends ResumableMetric<PredictionPair, number>
     }
     this.reset();
     this.#host = Float32Array.from(errors);
-    this.markLoaded();
+    markLoaded(this);
   }
 }

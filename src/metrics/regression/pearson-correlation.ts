@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { checkNumber, checkOptions } from '../../internal';
 import { regressionColumns } from '../input-checks';
 import type { PredictionPair } from '../inputs';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 import { SumState } from '../sum-state';
 
 /** The plain-data state of a {@link PearsonCorrelation}: five sums and the number of values. */
@@ -32,7 +32,7 @@ export interface PearsonCorrelationStateDict {
  * @example
  * new PearsonCorrelation().attach(evaluator, 'corr');
  */
-export class PearsonCorrelation extends ResumableMetric<PredictionPair, number> {
+export class PearsonCorrelation extends Metric<PredictionPair, number> {
   readonly #eps: number;
   readonly #state = new SumState(
     'PearsonCorrelation',
@@ -118,6 +118,6 @@ export class PearsonCorrelation extends ResumableMetric<PredictionPair, number> 
    */
   override loadStateDict(stateDict: PearsonCorrelationStateDict): void {
     this.#state.loadStateDict(stateDict);
-    this.markLoaded();
+    markLoaded(this);
   }
 }

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { checkOptions } from '../../internal';
 import { regressionColumns } from '../input-checks';
 import type { PredictionPair } from '../inputs';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 import { SumState } from '../sum-state';
 
 /** The plain-data state of an {@link R2Score}: its three sums and the number of values. */
@@ -28,7 +28,7 @@ export interface R2ScoreStateDict {
  * new R2Score().attach(evaluator, 'r2');
  * // by hand: r2.update([tf.tensor1d([0, 0.75, 1.5]), tf.tensor1d([0, 1, 2])]); await r2.compute(); // 0.84375
  */
-export class R2Score extends ResumableMetric<PredictionPair, number> {
+export class R2Score extends Metric<PredictionPair, number> {
   readonly #state = new SumState('R2Score', ['sumOfErrors', 'ySum', 'ySqSum'], ['numExamples']);
 
   /** @param options.outputTransform maps the engine output to `[yPred, y]`. */
@@ -103,6 +103,6 @@ export class R2Score extends ResumableMetric<PredictionPair, number> {
    */
   override loadStateDict(stateDict: R2ScoreStateDict): void {
     this.#state.loadStateDict(stateDict);
-    this.markLoaded();
+    markLoaded(this);
   }
 }

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { checkNumber, checkOptions } from '../../internal';
 import { samePairShapes } from '../input-checks';
 import type { PredictionPair } from '../inputs';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 import { SumState } from '../sum-state';
 
 /** Options of {@link PSNR}. */
@@ -32,7 +32,7 @@ export interface PSNRStateDict {
  * @example
  * new PSNR({ dataRange: 1 }).attach(evaluator, 'psnr');
  */
-export class PSNR extends ResumableMetric<PredictionPair, number> {
+export class PSNR extends Metric<PredictionPair, number> {
   readonly #dataRange: number;
   readonly #state = new SumState('PSNR', ['sumOfPsnr'], ['numExamples']);
 
@@ -112,6 +112,6 @@ export class PSNR extends ResumableMetric<PredictionPair, number> {
    */
   override loadStateDict(stateDict: PSNRStateDict): void {
     this.#state.loadStateDict(stateDict);
-    this.markLoaded();
+    markLoaded(this);
   }
 }

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { checkBoolean, checkNumber, checkOptions, failRange, failType } from '../../internal';
 import { samePairShapes } from '../input-checks';
 import type { PredictionPair } from '../inputs';
-import { NotComputableError } from '../metric';
-import { ResumableMetric } from '../resumable-metric';
+import { Metric, NotComputableError } from '../metric';
+import { markLoaded } from '../metric-state';
 import { SumState } from '../sum-state';
 
 /** Options of {@link SSIM}. */
@@ -58,7 +58,7 @@ export interface SSIMWindow {
  * new SSIM({ dataRange: 1 }).attach(evaluator, 'ssim');
  * new SSIM({ dataRange: 255, kernelSize: 7, gaussian: false });
  */
-export class SSIM extends ResumableMetric<PredictionPair, number> {
+export class SSIM extends Metric<PredictionPair, number> {
   readonly #window: SSIMWindow;
   readonly #state = new SumState('SSIM', ['sumOfSsim'], ['numExamples']);
 
@@ -174,7 +174,7 @@ export class SSIM extends ResumableMetric<PredictionPair, number> {
    */
   override loadStateDict(stateDict: SSIMStateDict): void {
     this.#state.loadStateDict(stateDict);
-    this.markLoaded();
+    markLoaded(this);
   }
 }
 
