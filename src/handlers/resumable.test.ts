@@ -74,7 +74,7 @@ function build() {
   const lossFn = (yPred: tf.Tensor, yTrue: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred) as tf.Scalar;
   const trainer = createSupervisedTrainer(model, optimizer, lossFn, {
     deterministic: true,
-    outputTransform: (_x, yTrue, yPred, loss) => ({ loss, yPred, y: yTrue }) as never,
+    outputTransform: (_x, yTrue, yPred, loss) => ({ loss, yPred, y: yTrue }) as any,
   });
   const loader = new DataLoader(new TensorDataset(x, y), { batchSize: BATCH, shuffle: true });
   const running = new RunningAverage({ outputTransform: (o: { loss: tf.Scalar }) => o.loss });
