@@ -46,7 +46,7 @@ export default defineConfig({
       formats: ['es'],
     },
     rollupOptions: {
-      external: [/^@tensorflow\//, /^@bufbuild\/protobuf/, /^crc-32(\/|$)/, 'idb-keyval', 'seedrandom', /^node:/],
+      external: [/^@tensorflow\//, /^@bufbuild\/protobuf/, /^crc-32(\/|$)/, 'idb-keyval', 'seedrandom', 'uplot', 'comlink', /^node:/],
     },
   },
 });
