@@ -77,12 +77,12 @@ describe('ChartRecorder (what LiveCharts records)', () => {
     const fromEvaluator = recorder(
       spec({
         loss: null,
-        metrics: { engine: evaluator, left: ['accuracy'], right: ['loss'] },
+        metrics: { left: ['accuracy'], right: ['loss'] },
         learningRate: (e) => e.state.lr,
       }),
     );
-    const own = recorder(spec({ loss: null, metrics: { engine: null, left: ['own'], right: [] } }));
-    fromEvaluator.r.attach(engine);
+    const own = recorder(spec({ loss: null, metrics: { left: ['own'], right: [] } }));
+    fromEvaluator.r.attach(engine, evaluator);
     own.r.attach(engine);
     await engine.run([0, 1], { maxEpochs: 3 });
     expect(fromEvaluator.r.feed.series['metric:accuracy']).toEqual({ x: [1, 2, 3], y: [0.6, 0.7, 0.8] });
@@ -177,7 +177,7 @@ describe('ChartRecorder (what LiveCharts records)', () => {
   });
 
   it('a non-numeric metric is named in the error', async () => {
-    const { r } = recorder(spec({ loss: null, metrics: { engine: null, left: ['cm'], right: [] } }));
+    const { r } = recorder(spec({ loss: null, metrics: { left: ['cm'], right: [] } }));
     const engine = new Engine(() => 0);
     engine.on(Events.EPOCH_COMPLETED, (e) => {
       e.state.metrics.cm = [

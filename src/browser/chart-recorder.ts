@@ -22,7 +22,7 @@ export const SERIES = {
 /** What the recorder records, checked (see LiveChartsOptions for the user-facing form). */
 export interface RecorderSpec {
   loss: { smoothing: number; outputTransform: (output: any) => tf.Tensor | number } | null;
-  metrics: { engine: AnyEngine | null; left: string[]; right: string[] } | null;
+  metrics: { left: string[]; right: string[] } | null;
   learningRate: ((engine: AnyEngine) => number | undefined) | null;
 }
 
@@ -56,8 +56,11 @@ export class ChartRecorder extends Attachable implements Stateful {
     return this.#average;
   }
 
-  /** Adds the recording handlers to `engine` (the trainer); only one engine at a time. */
-  attach(engine: AnyEngine): this {
+  /**
+   * Adds the recording handlers to `engine` (the trainer); only one engine at a time. Metrics come from `evaluator`'s
+   * state when its run completes (at the trainer's epoch), or without one from the trainer's at its EPOCH_COMPLETED.
+   */
+  attach(engine: AnyEngine, evaluator: AnyEngine | null = null): this {
     if (this.#engine !== null) {
       throw new Error(
         `${this.#where}.attach: these charts already record an engine; remove() them from it first, or make another ${this.#where}.`,
@@ -73,7 +76,7 @@ export class ChartRecorder extends Attachable implements Stateful {
       this.track(engine, this.#history);
     }
     if (metrics !== null) {
-      const source = metrics.engine ?? engine;
+      const source = evaluator ?? engine;
       // The trainer's own metrics at its EPOCH_COMPLETED; another engine's (an evaluator's) when its run completes,
       // at the trainer's epoch.
       const event = source === engine ? Events.EPOCH_COMPLETED : Events.COMPLETED;

@@ -26,11 +26,6 @@ export interface LossChartOptions {
 
 /** Options of the metrics chart of {@link LiveCharts}. */
 export interface MetricsChartOptions {
-  /**
-   * The engine whose `state.metrics` to chart, read when its run completes (an evaluator), at the charted trainer's
-   * epoch. Default: the trainer's own metrics, read at each EPOCH_COMPLETED.
-   */
-  engine?: Engine<any, any> | null;
   /** Metric names on the left axis, e.g. `['accuracy']`. */
   left: string[];
   /** Metric names on the right axis, e.g. `['loss']` (default none). */
@@ -39,7 +34,7 @@ export interface MetricsChartOptions {
   leftLabel?: string;
   /** The right axis label (default: the right names). */
   rightLabel?: string;
-  /** The chart's title (default 'validation per epoch' with an evaluator, else 'metrics per epoch'). */
+  /** The chart's title (default 'metrics per epoch'). */
   title?: string;
 }
 
@@ -86,10 +81,10 @@ type UPlotConstructor = typeof uPlot;
  * @param options `{ loss?, metrics?, learningRate?, width?, height?, scheduler?, injectStyles? }`, see {@link LiveChartsOptions}.
  * @example
  * const charts = new LiveCharts(document.querySelector('#charts')!, {
- *   metrics: { engine: evaluator, left: ['accuracy'], right: ['loss'] },
+ *   metrics: { left: ['accuracy'], right: ['loss'] },
  *   learningRate: optimizer,
  * });
- * charts.attach(trainer);
+ * charts.attach(trainer, { evaluator });
  * const training = await setupResumableTraining(trainer, { saver, toSave: { model, optimizer, charts } });
  */
 export class LiveCharts implements Stateful {
@@ -134,15 +129,24 @@ export class LiveCharts implements Stateful {
   }
 
   /**
-   * Records from `engine` (the trainer, or its Worker mirror): losses at ITERATION_COMPLETED, metrics at its
-   * EPOCH_COMPLETED (or the metrics engine's COMPLETED), the learning rate at ITERATION_COMPLETED.
+   * Records from `engine` (the trainer, or its Worker mirror): losses and the learning rate at ITERATION_COMPLETED;
+   * metrics from `options.evaluator` when its run completes, at the trainer's epoch (the trainer's own metrics at its
+   * EPOCH_COMPLETED without one).
    *
+   * @param options `{ evaluator? }`: the engine (or mirror) whose `state.metrics` the metrics chart shows.
    * @returns these charts; `remove()` takes their handlers off again.
    * @example
-   * const charts = new LiveCharts(container).attach(trainer);
+   * charts.attach(trainer, { evaluator });
    */
-  attach(engine: Engine<any, any>): this {
-    this.#recorder.attach(engine);
+  attach(engine: Engine<any, any>, options: { evaluator?: Engine<any, any> | null } = {}): this {
+    const where = 'LiveCharts.attach';
+    if (typeof (engine as { on?: unknown } | null)?.on !== 'function')
+      failType(where, 'argument engine', 'an Engine (the trainer, or its mirror)', engine);
+    const { evaluator = null } = checkOptions(where, options, ['evaluator']) as { evaluator?: Engine<any, any> | null };
+    if (evaluator !== null && typeof (evaluator as { on?: unknown }).on !== 'function') {
+      failType(where, 'option evaluator', 'an Engine whose state.metrics to chart, or null', evaluator);
+    }
+    this.#recorder.attach(engine, evaluator);
     return this;
   }
 
@@ -252,7 +256,7 @@ function chartLayouts(spec: RecorderSpec, options: LiveChartsOptions): ChartLayo
         points: true,
       }));
     layouts.push({
-      title: m.title ?? (spec.metrics.engine ? 'validation per epoch' : 'metrics per epoch'),
+      title: m.title ?? 'metrics per epoch',
       x: 'epoch',
       left: m.leftLabel ?? left.join(', '),
       right: right.length > 0 ? (m.rightLabel ?? right.join(', ')) : null,
@@ -440,7 +444,7 @@ function readSpec(where: string, options: LiveChartsOptions): RecorderSpec {
   let metricsSpec: RecorderSpec['metrics'] = null;
   if (options.metrics != null) {
     const m = checkPlainObject(where, 'option metrics', options.metrics, '{ engine?, left, right?, ... }');
-    checkOptions(`${where} option metrics`, m, ['engine', 'left', 'right', 'leftLabel', 'rightLabel', 'title']);
+    checkOptions(`${where} option metrics`, m, ['left', 'right', 'leftLabel', 'rightLabel', 'title']);
     const names = (subject: string, value: unknown): string[] => {
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0)) {
         failType(where, subject, 'an array of metric names', value);
@@ -450,14 +454,10 @@ function readSpec(where: string, options: LiveChartsOptions): RecorderSpec {
     const left = names('option metrics.left', m.left);
     const right = names('option metrics.right', m.right ?? []);
     if (left.length + right.length === 0) failType(where, 'option metrics.left', 'at least one metric name', m.left);
-    const engine = (m.engine ?? null) as Engine<any, any> | null;
-    if (engine !== null && typeof (engine as { on?: unknown }).on !== 'function') {
-      failType(where, 'option metrics.engine', 'an Engine (e.g. the evaluator) or null', engine);
-    }
     for (const key of ['leftLabel', 'rightLabel', 'title'] as const) {
       if (m[key] !== undefined) checkString(where, `option metrics.${key}`, m[key]);
     }
-    metricsSpec = { engine, left, right };
+    metricsSpec = { left, right };
   }
   let rateSpec: RecorderSpec['learningRate'] = null;
   const lr = options.learningRate ?? null;
