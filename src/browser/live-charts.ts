@@ -311,7 +311,7 @@ class ChartView {
             }
           : {}),
       },
-      { scale: 'left', label: layout.left, size: 56, values: (_u: uPlot, ticks: number[]) => ticks.map(format) },
+      { scale: 'left', label: layout.left, size: 60, values: (_u: uPlot, ticks: number[]) => ticks.map(format) },
     ];
     if (layout.right !== null) {
       axes.push({
@@ -344,7 +344,11 @@ class ChartView {
         },
         axes,
         series: [
-          { label: layout.x, value: (_u, v) => (v == null ? '--' : String(v)) },
+          {
+            label: layout.x,
+            value: (u: uPlot, v: number | null, _s: number, idx: number | null) =>
+              String((idx == null ? latest(u, 0) : v) ?? '--'),
+          },
           ...layout.series.map((s) => ({
             label: s.label,
             scale: s.axis,
@@ -416,7 +420,8 @@ function formatValue(value: number): string {
 }
 
 function formatRate(value: number): string {
-  return value === 0 ? '0' : value.toExponential(2);
+  if (value === 0 || !Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 1e-3 ? Number(value.toPrecision(3)).toString() : value.toExponential(1);
 }
 
 /** Reads the options into what the recorder records. */
@@ -505,7 +510,7 @@ const STYLES =
   '.u-hz .u-cursor-x{height:100%;border-right:1px dashed #607d8b}.u-hz .u-cursor-y{width:100%;border-bottom:1px dashed #607d8b}' +
   '.u-cursor-pt{position:absolute;top:0;left:0;border-radius:50%;border:0 solid;pointer-events:none;background-clip:padding-box!important}' +
   '.u-axis.u-off,.u-select.u-off,.u-cursor-x.u-off,.u-cursor-y.u-off,.u-cursor-pt.u-off{display:none}' +
-  '.kindling-chart{max-width:100%;overflow:hidden}';
+  '.kindling-chart{display:inline-block;vertical-align:top;max-width:100%;overflow:hidden;margin:0 8px 8px 0}';
 
 function injectStyles(): void {
   if (document.querySelector('style[data-kindling-charts]')) return;
