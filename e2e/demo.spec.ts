@@ -22,8 +22,8 @@ test('trains on WebGPU: loss falls, validation accuracy >= 0.9, charts and progr
   expect(s.epochs.at(-1)!.metrics.accuracy).toBeGreaterThanOrEqual(0.9);
 
   // Charts, progress, data and evaluation cells.
-  expect(await paintedPixels(page, '#loss-chart')).toBeGreaterThan(500);
-  expect(await paintedPixels(page, '#val-chart')).toBeGreaterThan(500);
+  expect(await paintedPixels(page, '#charts .kindling-chart-loss')).toBeGreaterThan(500);
+  expect(await paintedPixels(page, '#charts .kindling-chart-metrics')).toBeGreaterThan(500);
   expect(await paintedPixels(page, '#cell-data')).toBeGreaterThan(500);
   await expect(page.locator('#progress-fill')).toHaveAttribute('style', /width: 100(\.0)?%/);
   await expect(page.locator('#progress-text')).toContainText('iteration 135/135');
