@@ -47,7 +47,16 @@ export default defineConfig({
       formats: ['es'],
     },
     rollupOptions: {
-      external: [/^@tensorflow\//, /^@bufbuild\/protobuf/, /^crc-32(\/|$)/, 'idb-keyval', 'seedrandom', 'uplot', 'comlink', /^node:/],
+      external: [
+        /^@tensorflow\//,
+        /^@bufbuild\/protobuf/,
+        /^crc-32(\/|$)/,
+        'idb-keyval',
+        'seedrandom',
+        'uplot',
+        'comlink',
+        /^node:/,
+      ],
     },
   },
 });

@@ -21,11 +21,21 @@ const cases = {
   'kindling/worker, everything (export *)': 'export * from "kindling/worker";',
 };
 /** What the package leaves to its users' bundles; Comlink is a dependency of kindling/worker and is counted. */
-const external = [/^@tensorflow\//, /^@bufbuild\/protobuf/, /^crc-32(\/|$)/, 'idb-keyval', 'seedrandom', 'uplot', /^node:/];
+const external = [
+  /^@tensorflow\//,
+  /^@bufbuild\/protobuf/,
+  /^crc-32(\/|$)/,
+  'idb-keyval',
+  'seedrandom',
+  'uplot',
+  /^node:/,
+];
 
 const dir = mkdtempSync(join(tmpdir(), 'kindling-size-'));
 try {
-  console.log('kindling bundle size, minified, without @tensorflow/*, @bufbuild/protobuf, crc-32, seedrandom, idb-keyval and uplot:');
+  console.log(
+    'kindling bundle size, minified, without @tensorflow/*, @bufbuild/protobuf, crc-32, seedrandom, idb-keyval and uplot:',
+  );
   for (const [label, source] of Object.entries(cases)) {
     const entry = join(dir, 'entry.js');
     writeFileSync(entry, source);

@@ -19,7 +19,9 @@ beforeAll(async () => {
   // Both ends share this one Node thread. EventLoopYielder yields through a MessageChannel, and Node drains a port's
   // messages, new ones included, before it turns to other ports: the Comlink ports would wait until the run ends. A
   // browser runs each message as a task of its own; scheduler.yield() on setImmediate gives Node that turn-taking.
-  (globalThis as { scheduler?: unknown }).scheduler = { yield: () => new Promise<void>((resolve) => setImmediate(resolve)) };
+  (globalThis as { scheduler?: unknown }).scheduler = {
+    yield: () => new Promise<void>((resolve) => setImmediate(resolve)),
+  };
 });
 
 const ports: MessagePort[] = [];
