@@ -46,6 +46,31 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
   ['ProgressBar: option minInterval', 'new ProgressBar({ minInterval: -1 })'],
   ['TerminateOnNan: option outputTransform', 'new TerminateOnNan({ outputTransform: 1 })'],
   ['ScalarHistory: option chunk', 'new ScalarHistory({ onValues: () => {}, chunk: 0 })'],
+  [
+    'ExpStateScheduler: argument gamma',
+    "new kindling.ExpStateScheduler({ paramName: 'a', initialValue: 1, gamma: NaN })",
+  ],
+  [
+    'StepStateScheduler.loadStateDict: required state dict entry',
+    "new kindling.StepStateScheduler({ paramName: 'a', initialValue: 1, gamma: 1, stepSize: 1 }).loadStateDict({})",
+  ],
+  [
+    'LambdaStateScheduler.attach: engine.state has no attribute',
+    "new kindling.LambdaStateScheduler((n) => n, { paramName: 'a' }).attach(new Engine(() => 0))",
+  ],
+  ['ParamGroupScheduler: argument schedulers', 'new kindling.ParamGroupScheduler({ schedulers: [] })'],
+  [
+    "setupCommonTrainingHandlers: unknown option 'outputPath'",
+    "kindling.setupCommonTrainingHandlers(new Engine(() => 0), { outputPath: 'runs' })",
+  ],
+  [
+    'saveBestModelByValScore: give exactly one',
+    "kindling.saveBestModelByValScore({ saver: new MemorySaver(), evaluator: new Engine(() => 0), metricName: 'acc' })",
+  ],
+  [
+    'addEarlyStoppingByValScore: option patience',
+    "kindling.addEarlyStoppingByValScore({ patience: 0, evaluator: new Engine(() => 0), trainer: new Engine(() => 0), metricName: 'acc' })",
+  ],
 ];
 
 /** Runs every case against dist/ in one Node process; returns each message (or a note that nothing was thrown). */
