@@ -259,15 +259,48 @@ describe('DeterministicEngine state dict', () => {
     expect(structuredClone(sd)).toEqual(sd);
   });
 
-  it('requires and validates seed and rngStates', () => {
+  it('requires rngStates (null allowed), takes an optional seed, and validates both', () => {
     const engine = new DeterministicEngine(() => {});
     const base = { iteration: 0, epochLength: 2, maxEpochs: 1 };
-    expect(() => engine.loadStateDict({ ...base, seed: 1 })).toThrow(/'rngStates' is absent/);
-    expect(() => engine.loadStateDict({ ...base, rngStates: getRandomState() })).toThrow(/'seed' is absent/);
+    expect(() => engine.loadStateDict({ ...base, seed: 1 })).toThrow(/'rngStates' is absent.*rngStates: null/);
     expect(() => engine.loadStateDict({ ...base, seed: 1.5, rngStates: getRandomState() })).toThrow(TypeError);
     expect(() => engine.loadStateDict({ ...base, seed: 1, rngStates: { version: 1 } })).toThrow(
-      /rngStates should be a snapshot from getRandomState/,
+      /rngStates should be a snapshot from getRandomState\(\) or null/,
     );
+    engine.loadStateDict({ ...base, rngStates: getRandomState() });
+    expect(engine.state.seed).toBeNull();
+    engine.loadStateDict({ ...base, seed: null, rngStates: null });
+    expect(engine.state.seed).toBeNull();
+  });
+
+  it('without a loaded seed, STARTED draws it from the seeded Math.random; stateDict() saves it', async () => {
+    const batchesOf = async (load: Record<string, unknown> | null) => {
+      const engine = new DeterministicEngine((e, batch: number[]) => seen.push(batch));
+      const seen: number[][] = [];
+      if (load !== null) engine.loadStateDict(load);
+      manualSeed(56);
+      await engine.run(new DataLoader(range(12), { batchSize: 3, shuffle: true }), { maxEpochs: 2 });
+      return { seen, seed: engine.state.seed, sd: engine.stateDict() };
+    };
+    const original = await batchesOf(null);
+    const resumed = await batchesOf({ epoch: 1, epochLength: 4, maxEpochs: 2, rngStates: null });
+    expect(resumed.seed).toBe(original.seed);
+    expect(resumed.seen).toEqual(original.seen.slice(4));
+    expect(resumed.sd.seed).toBe(original.seed);
+    // A loaded seed wins over the drawn one.
+    const other = await batchesOf({ iteration: 4, epochLength: 4, maxEpochs: 2, seed: 1, rngStates: null });
+    expect(other.seed).toBe(1);
+    expect(other.seen).not.toEqual(original.seen.slice(4));
+  });
+
+  it('rejects run(null): it needs the data to fast-forward', async () => {
+    const engine = new DeterministicEngine(() => {});
+    await expect(engine.run(null, { epochLength: 3 })).rejects.toThrow(
+      /^DeterministicEngine\.run: argument data null is not supported: .*fast-forward/,
+    );
+    await expect(engine.run()).rejects.toThrow(/argument data undefined is not supported/);
+    expect(engine.state.iteration).toBe(0);
+    await expect(engine.run(range(3))).resolves.toBe(engine.state);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Engine, Events, type ProcessFunction } from '../engine';
+import { Engine, Events, type ProcessFunction, type RunData, type RunOptions, type State } from '../engine';
 import { failType, isThenable, lengthOf } from '../internal';
 import { DataLoader } from './data-loader';
 import { getRandomState, isRandomState, manualSeed, type RandomState, setRandomState } from './random';
@@ -73,34 +73,58 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
   }
 
   /**
-   * Loads a state dict from {@link DeterministicEngine.stateDict}: the engine's keys plus `seed` (a safe integer or
-   * null) and `rngStates`.
-   * @throws Error when `seed` or `rngStates` is absent; TypeError when one is malformed.
+   * Loads a state dict from {@link DeterministicEngine.stateDict}: the engine's keys plus `rngStates` (a
+   * {@link getRandomState} snapshot, or null to leave the random state as it is) and, optionally, `seed` (a safe
+   * integer or null). Without a seed, STARTED draws one from `Math.random`, as a new run does: call `manualSeed` with
+   * the original run's seed first and the data order is the original's (the reference's own example).
+   * @throws Error when `rngStates` is absent; TypeError when `seed` or `rngStates` is malformed.
+   * @example
+   * trainer.loadStateDict({ epoch: 1, epochLength: 5, maxEpochs: 2, rngStates: null }); // resume at epoch 2
+   * manualSeed(56); // the seed of the original run
+   * await trainer.run(loader);
    */
   override loadStateDict(stateDict: Record<string, unknown>): void {
     const where = 'DeterministicEngine.loadStateDict';
     if (stateDict !== null && typeof stateDict === 'object') {
-      for (const key of ['seed', 'rngStates']) {
-        if (!(key in stateDict)) {
-          throw new Error(
-            `${where}: required state attribute '${key}' is absent in the provided stateDict (keys: ${Object.keys(stateDict).join(', ')}). ` +
-              'Save it with DeterministicEngine.stateDict().',
-          );
-        }
+      if (!('rngStates' in stateDict)) {
+        throw new Error(
+          `${where}: required state attribute 'rngStates' is absent in the provided stateDict (keys: ${Object.keys(stateDict).join(', ')}). ` +
+            'Save it with DeterministicEngine.stateDict(), or pass rngStates: null to resume without restoring the random state.',
+        );
       }
-      const { seed, rngStates } = stateDict;
+      const { seed = null, rngStates } = stateDict;
       if (seed !== null && !Number.isSafeInteger(seed)) {
         failType(where, 'state dict entry seed', 'a safe integer or null', seed);
       }
-      if (!isRandomState(rngStates)) {
-        failType(where, 'state dict entry rngStates', 'a snapshot from getRandomState()', rngStates);
+      if (rngStates !== null && !isRandomState(rngStates)) {
+        failType(where, 'state dict entry rngStates', 'a snapshot from getRandomState() or null', rngStates);
       }
     }
     super.loadStateDict(stateDict);
-    const { seed, rngStates } = stateDict as { seed: number | null; rngStates: RandomState };
+    const { seed = null, rngStates } = stateDict as { seed?: number | null; rngStates: RandomState | null };
     this.state.seed = seed;
     this.#hasLoadedSeed = seed !== null;
-    this.#loadedRngStates = structuredClone(rngStates);
+    this.#loadedRngStates = rngStates === null ? null : structuredClone(rngStates);
+  }
+
+  /**
+   * Runs (or resumes) over `data`, as {@link Engine.run}. The data is required: the engine replays its order to
+   * fast-forward a resumed run, so `run(null, { epochLength })` is rejected.
+   *
+   * @example
+   * await trainer.run(new DataLoader(ds, { batchSize: 32, shuffle: true }), { maxEpochs: 10 });
+   */
+  override run(data?: RunData<B> | null, options?: RunOptions): Promise<State<B, O>> {
+    if (data == null) {
+      return Promise.reject(
+        new TypeError(
+          `DeterministicEngine.run: argument data ${data === null ? 'null' : 'undefined'} is not supported: the engine ` +
+            'needs the data itself to replay its order and fast-forward a resumed run. Pass the data (e.g. a DataLoader; ' +
+            'epochLength may be less than its length), also to continue an interrupted run, or use an Engine to run without data.',
+        ),
+      );
+    }
+    return super.run(data, options);
   }
 
   protected override _setupEngine(): void {
@@ -162,7 +186,7 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
   #position(wasExhausted: boolean) {
     const data = this.state.dataloader;
     const iteration = this.state.iteration;
-    const passLength = data === null ? this.state.epochLength : passLengthOf(data);
+    const passLength = passLengthOf(data);
     if (passLength !== null && passLength > 0) {
       const pass = Math.floor(iteration / passLength);
       const skip = iteration % passLength;
