@@ -275,7 +275,7 @@ describe('DeterministicEngine state dict', () => {
 
   it('without a loaded seed, STARTED draws it from the seeded Math.random; stateDict() saves it', async () => {
     const batchesOf = async (load: Record<string, unknown> | null) => {
-      const engine = new DeterministicEngine((e, batch: number[]) => seen.push(batch));
+      const engine = new DeterministicEngine((_e, batch: number[]) => seen.push(batch));
       const seen: number[][] = [];
       if (load !== null) engine.loadStateDict(load);
       manualSeed(56);

@@ -1,5 +1,5 @@
 import { Engine, Events, type ProcessFunction, type RunData, type RunOptions, type State } from '../engine';
-import { failType, isThenable, lengthOf } from '../internal';
+import { failType, isThenable, lengthOf, planLoad } from '../internal';
 import { DataLoader } from './data-loader';
 import { getRandomState, isRandomState, manualSeed, type RandomState, setRandomState } from './random';
 
@@ -84,6 +84,23 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
    * await trainer.run(loader);
    */
   override loadStateDict(stateDict: Record<string, unknown>): void {
+    this.#checkOwnEntries(stateDict);
+    super.loadStateDict(stateDict);
+    const { seed = null, rngStates } = stateDict as { seed?: number | null; rngStates: RandomState | null };
+    this.state.seed = seed;
+    this.#hasLoadedSeed = seed !== null;
+    this.#loadedRngStates = rngStates === null ? null : structuredClone(rngStates);
+  }
+
+  /** Checks a state dict as {@link DeterministicEngine.loadStateDict} does; returns the function that loads it. */
+  override [planLoad](stateDict: Record<string, unknown>): () => void {
+    this.#checkOwnEntries(stateDict);
+    super[planLoad](stateDict);
+    return () => this.loadStateDict(stateDict);
+  }
+
+  /** Checks the entries a DeterministicEngine adds to the engine's state dict. */
+  #checkOwnEntries(stateDict: Record<string, unknown>): void {
     const where = 'DeterministicEngine.loadStateDict';
     if (stateDict !== null && typeof stateDict === 'object') {
       if (!('rngStates' in stateDict)) {
@@ -100,11 +117,6 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
         failType(where, 'state dict entry rngStates', 'a snapshot from getRandomState() or null', rngStates);
       }
     }
-    super.loadStateDict(stateDict);
-    const { seed = null, rngStates } = stateDict as { seed?: number | null; rngStates: RandomState | null };
-    this.state.seed = seed;
-    this.#hasLoadedSeed = seed !== null;
-    this.#loadedRngStates = rngStates === null ? null : structuredClone(rngStates);
   }
 
   /**

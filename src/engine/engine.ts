@@ -14,6 +14,7 @@ import {
   isPlainObject,
   isThenable,
   lengthOf,
+  planLoad,
 } from '../internal';
 import { TerminateEpochSignal, TerminateSignal } from './errors';
 import {
@@ -478,6 +479,15 @@ export class Engine<Batch = unknown, Output = unknown> {
     state.epoch = loaded.epoch;
     state.maxEpochs = loaded.maxEpochs;
     state.maxIters = loaded.maxIters;
+  }
+
+  /**
+   * Checks a state dict as {@link loadStateDict} does, changing nothing, and returns the function that loads it
+   * (internal: `Checkpoint.loadObjects` checks every object of a checkpoint before it loads any).
+   */
+  [planLoad](stateDict: Record<string, unknown>): () => void {
+    readEngineStateDict(stateDict, this.stateDictUserKeys);
+    return () => this.loadStateDict(stateDict);
   }
 
   // ---------------------------------------------------------------- hooks for subclasses

@@ -431,6 +431,12 @@ export class Checkpoint extends EventHandler implements Stateful {
    * With `strict` (default), a missing key or any mismatch throws a CheckpointError naming it before anything is
    * loaded; with `strict: false`, what matches is loaded and the rest reported in the result's `skipped`.
    *
+   * All or nothing: every entry is checked before any object changes. Models and optimizers are checked by name,
+   * shape and dtype; engines and metrics check their entry without changing anything; any other Stateful object is
+   * loaded first, after a copy of its `stateDict()` is taken, and put back from that copy if a later entry is rejected.
+   * Models and optimizers are loaded last. So a rejected trainer entry leaves model and optimizer untouched, and the
+   * CheckpointError says that nothing was loaded.
+   *
    * @returns which keys were loaded and what was skipped.
    * @example
    * await Checkpoint.loadObjects({ toLoad: { trainer, model, optimizer }, checkpoint: { saver, filename: 'checkpoint_500.ckpt' } });
