@@ -29,6 +29,7 @@ import {
   type Placeholder,
   parsePattern,
 } from './filename';
+import { findNonFinite } from './finite';
 import {
   type Checkpointable,
   type Kind,
@@ -116,6 +117,8 @@ const isSaver = (value: unknown): value is Saver =>
  * The checkpoint is plain data plus typed arrays: each object's `stateDict()`; a `tf.LayersModel`'s weights by variable
  * name; a `tf.Optimizer`'s named slots. With one key in `toSave` the data is that object's state itself (as in
  * Ignite); with `includeSelf` it is always `{ [key]: state, checkpointer: this.stateDict() }`.
+ * A state whose engine output (the loss) or model weights hold NaN or Inf is not saved (a warning says so): with
+ * `TerminateOnNan`, which stops the run an iteration later, the last finite checkpoint stays the newest.
  * After each save, `CheckpointEvents.SAVED_CHECKPOINT` fires on the engine (registered by `attach`, or on first use).
  *
  * @param toSave the objects to save, by name: Stateful objects, tfjs LayersModels and Optimizers.
@@ -280,6 +283,14 @@ export class Checkpoint extends EventHandler implements Stateful {
       priority = globalStep;
     }
     if (!(this.#hasRoom(this.#saved) || this.#beats(priority))) return;
+    // The NaN guard: a state holding NaN or Inf is not saved, so it never replaces the last finite checkpoint.
+    const nonFinite = await findNonFinite(engine, this.toSave, this.#kinds);
+    if (nonFinite !== null) {
+      getLogger().warn(
+        `Checkpoint: no checkpoint saved at iteration ${engine.state.iteration}: NaN or Inf in ${nonFinite}. The last finite checkpoint is kept: ${this.lastCheckpoint ?? 'none yet'}.`,
+      );
+      return;
+    }
 
     const keys = [...this.#kinds.keys()];
     const name = keys.length === 1 ? keys[0]! : 'checkpoint';
