@@ -293,6 +293,63 @@ describe('DeterministicEngine state dict', () => {
     expect(other.seen).not.toEqual(original.seen.slice(4));
   });
 
+  it("a state saved after the last iteration of an epoch resumes with that epoch's EPOCH_COMPLETED", async () => {
+    // The event sequence of a run, and of runs resumed from a state saved at each ITERATION_COMPLETED (and at each
+    // EPOCH_COMPLETED): each resumed run replays exactly the rest of the original sequence.
+    const record = (engine: DeterministicEngine<number[], void>, log: string[]) => {
+      engine.on(Events.EPOCH_COMPLETED, (e) => log.push(`epoch ${e.state.epoch} completed`));
+      engine.on(Events.COMPLETED, (e) => log.push(`completed ${e.state.iteration}`));
+    };
+    const run = async (limits: { maxEpochs?: number; maxIters?: number }, epochLength?: number) => {
+      const log: string[] = [];
+      const saved: { at: number; sd: Record<string, unknown> }[] = [];
+      const engine = new DeterministicEngine((e, batch: number[]) => {
+        log.push(`${e.state.iteration}: ${batch.join(',')} ${Math.random().toFixed(6)}`);
+      });
+      record(engine, log);
+      engine.on(Events.ITERATION_COMPLETED.or(Events.EPOCH_COMPLETED), (e) => {
+        saved.push({ at: log.length, sd: JSON.parse(JSON.stringify(e.stateDict())) });
+      });
+      manualSeed(3);
+      await engine.run(new DataLoader(range(12), { batchSize: 3, shuffle: true }), { ...limits, epochLength });
+      return { log, saved };
+    };
+    for (const [limits, epochLength] of [
+      [{ maxEpochs: 3 }, undefined],
+      [{ maxEpochs: 3 }, 2],
+      [{ maxIters: 8 }, 4],
+    ] as const) {
+      const original = await run(limits, epochLength);
+      const atEpochEnd = original.saved.filter(({ sd }) => sd.epochCompleted === false);
+      expect(atEpochEnd.length).toBeGreaterThan(1);
+      // (The last state is that of a finished run: run() starts such a run over, as in the reference.)
+      for (const { at, sd } of original.saved.slice(0, -1)) {
+        const log: string[] = [];
+        const engine = new DeterministicEngine((e, batch: number[]) => {
+          log.push(`${e.state.iteration}: ${batch.join(',')} ${Math.random().toFixed(6)}`);
+        });
+        record(engine, log);
+        engine.loadStateDict(sd);
+        manualSeed(99); // the loaded seed and RNG state decide, not this
+        await engine.run(new DataLoader(range(12), { batchSize: 3, shuffle: true }), limits);
+        expect(log, `resumed from ${JSON.stringify({ ...sd, rngStates: undefined })}`).toEqual(original.log.slice(at));
+      }
+    }
+  });
+
+  it('rejects epochCompleted: false away from an epoch end', () => {
+    const engine = new DeterministicEngine(() => {});
+    const base = { epochLength: 4, maxEpochs: 3, rngStates: null };
+    expect(() => engine.loadStateDict({ ...base, iteration: 6, epochCompleted: false })).toThrow(
+      /^DeterministicEngine\.loadStateDict: state dict entry epochCompleted should be true, or false only at the end of an epoch .* Here iteration is 6 and epochLength 4\.$/,
+    );
+    expect(() => engine.loadStateDict({ ...base, iteration: 8, epochCompleted: 'no' })).toThrow(TypeError);
+    engine.loadStateDict({ ...base, iteration: 8, epochCompleted: false });
+    expect(engine.state.epoch).toBe(1); // epoch 2 is not completed yet
+    engine.loadStateDict({ ...base, iteration: 8, epochCompleted: true });
+    expect(engine.state.epoch).toBe(2);
+  });
+
   it('rejects run(null): it needs the data to fast-forward', async () => {
     const engine = new DeterministicEngine(() => {});
     await expect(engine.run(null, { epochLength: 3 })).rejects.toThrow(

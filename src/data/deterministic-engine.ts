@@ -1,5 +1,5 @@
 import { Engine, Events, type ProcessFunction, type RunData, type RunOptions, type State } from '../engine';
-import { failType, isThenable, lengthOf, planLoad } from '../internal';
+import { describeValue, failRange, failType, isThenable, lengthOf, planLoad } from '../internal';
 import { DataLoader } from './data-loader';
 import { getRandomState, isRandomState, manualSeed, type RandomState, setRandomState } from './random';
 
@@ -35,6 +35,9 @@ function passLengthOf(data: unknown): number | null {
  *   skipped items discarded (the RNG state is put back afterwards, so the replay disturbs nothing).
  * - `stateDict()` adds `seed` and `rngStates` (a {@link getRandomState} snapshot). Loaded and resumed, the snapshot is
  *   restored after the fast-forward, so dropout and augmentation draw what the original run drew.
+ * - A state saved after the last iteration of an epoch but before its EPOCH_COMPLETED (a checkpoint at
+ *   ITERATION_COMPLETED) also has `epochCompleted: false`: the resumed run then fires that epoch's EPOCH_COMPLETED
+ *   (evaluation, epoch metrics, early stopping) before it goes on with the next epoch, as the original run did.
  *
  * What it cannot see: randomness drawn between the `stateDict()` call and the next batch in the original run
  * (e.g. an EPOCH_COMPLETED evaluation with dropout): wrap such handlers in `keepRandomState`. Also see the list of
@@ -58,6 +61,8 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
   #tracked: Tracked<B> | null = null;
   /** An async iterable fast-forwarded at STARTED, waiting for `_setupDataIterator`. */
   #prepared: { data: unknown; iteration: number; iterator: AsyncIterator<B> } | null = null;
+  /** True from EPOCH_STARTED until EPOCH_COMPLETED fires (or the run ends without it). */
+  #isEpochOpen = false;
 
   /**
    * @param processFunction `(engine, batch) => output`, as for {@link Engine}.
@@ -65,11 +70,38 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
   constructor(processFunction: ProcessFunction<B, O>) {
     super(processFunction);
     this.addEventHandler(Events.STARTED, () => this.#onStarted());
+    const close = () => {
+      this.#isEpochOpen = false;
+    };
+    this.addEventHandler(Events.EPOCH_STARTED, () => {
+      this.#isEpochOpen = true;
+    });
+    this.addEventHandler(Events.EPOCH_COMPLETED, close);
+    this.addEventHandler(Events.TERMINATE, close);
+    this.addEventHandler(Events.COMPLETED, close);
   }
 
-  /** The engine's state dict plus `seed` and `rngStates` (plain data). */
+  /**
+   * The engine's state dict plus `seed` and `rngStates` (plain data), and `epochCompleted: false` when saved after the
+   * last iteration of an epoch whose EPOCH_COMPLETED has not fired yet.
+   */
   override stateDict(): Record<string, unknown> {
-    return { ...super.stateDict(), seed: this.state.seed, rngStates: getRandomState() };
+    const dict: Record<string, unknown> = { ...super.stateDict(), seed: this.state.seed, rngStates: getRandomState() };
+    if (this.#isEpochEndNext()) dict.epochCompleted = false;
+    return dict;
+  }
+
+  /** True when the iterations of the current epoch are all done and its EPOCH_COMPLETED is still to fire. */
+  #isEpochEndNext(): boolean {
+    const { iteration, epoch, epochLength } = this.state;
+    return (
+      this.#isEpochOpen &&
+      epochLength !== null &&
+      iteration > 0 &&
+      iteration === epoch * epochLength &&
+      this.shouldTerminate === false &&
+      this.shouldTerminateSingleEpoch !== 'skip_epoch_completed'
+    );
   }
 
   /**
@@ -86,7 +118,21 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
   override loadStateDict(stateDict: Record<string, unknown>): void {
     this.#checkOwnEntries(stateDict);
     super.loadStateDict(stateDict);
-    const { seed = null, rngStates } = stateDict as { seed?: number | null; rngStates: RandomState | null };
+    const {
+      seed = null,
+      rngStates,
+      epochCompleted = true,
+    } = stateDict as {
+      seed?: number | null;
+      rngStates: RandomState | null;
+      epochCompleted?: boolean;
+    };
+    this.#isEpochOpen = false;
+    if (!epochCompleted) {
+      // Saved between the epoch's last iteration and its EPOCH_COMPLETED: that epoch is not counted yet.
+      this.state.epoch -= 1;
+      this._isEpochEndPending = true;
+    }
     this.state.seed = seed;
     this.#hasLoadedSeed = seed !== null;
     this.#loadedRngStates = rngStates === null ? null : structuredClone(rngStates);
@@ -115,6 +161,33 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
       }
       if (rngStates !== null && !isRandomState(rngStates)) {
         failType(where, 'state dict entry rngStates', 'a snapshot from getRandomState() or null', rngStates);
+      }
+      const { epochCompleted = true, iteration, epochLength } = stateDict;
+      if (typeof epochCompleted !== 'boolean') {
+        failType(
+          where,
+          'state dict entry epochCompleted',
+          'a boolean (false: EPOCH_COMPLETED still to fire)',
+          epochCompleted,
+        );
+      }
+      if (
+        !epochCompleted &&
+        !(
+          Number.isSafeInteger(iteration) &&
+          Number.isSafeInteger(epochLength) &&
+          (epochLength as number) > 0 &&
+          (iteration as number) > 0 &&
+          (iteration as number) % (epochLength as number) === 0
+        )
+      ) {
+        failRange(
+          where,
+          'state dict entry epochCompleted',
+          'true, or false only at the end of an epoch (iteration a positive multiple of epochLength)',
+          epochCompleted,
+          `Here iteration is ${describeValue(iteration)} and epochLength ${describeValue(epochLength)}.`,
+        );
       }
     }
   }
