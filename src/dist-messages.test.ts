@@ -41,7 +41,7 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
   ['Engine: argument processFunction', 'new Engine(3)'],
   ['Engine.run: argument maxEpochs', 'await new Engine(() => 0).run([1], { maxEpochs: 0 })'],
   ['Engine.addEventHandler: event', "new DeterministicEngine(() => 0).on('nope', () => {})"],
-  ['DataLoader: argument batchSize', 'new DataLoader([1, 2], { batchSize: 0 })'],
+  ['DataLoader: option batchSize', 'new DataLoader([1, 2], { batchSize: 0 })'],
   ['Timer: option average', 'new Timer({ average: 1 })'],
   ['ProgressBar: option minInterval', 'new ProgressBar({ minInterval: -1 })'],
   ['TerminateOnNan: option outputTransform', 'new TerminateOnNan({ outputTransform: 1 })'],
