@@ -237,7 +237,8 @@ export async function setupResumableTraining<Batch, Output>(
   } else {
     if (typeof saver.acquireLock === 'function') await saver.acquireLock();
     const report = await loadObjects({ toLoad, checkpoint: { saver, filename: from }, strict });
-    info = { resumed: true, iteration: trainer.state.iteration, filename: from, report };
+    const { iteration, epoch } = trainer.state;
+    info = { resumed: true, iteration, epoch, finished: isRunFinished(trainer), name: from, filename: from, report };
   }
   const iterationFilter = every === null ? null : Events.ITERATION_COMPLETED({ eventFilter: savesAt(every) });
   const events: EventSpec =
@@ -271,17 +272,10 @@ function checkCheckpointOptions(where: string, options: unknown): Record<string,
   return given;
 }
 
-/**
- * What a resume found, in the shape of `resumeOrStart`'s `{ resumed, iteration, epoch, finished, name }`: `epoch` and
- * `finished` are read from the trainer's loaded state here. (When resumeOrStart reports `epoch` and `finished` itself,
- * read them from `info` instead.)
- */
+/** The report of a resume: resumeOrStart's `{ resumed, iteration, epoch, finished, name }`, what was loaded, a summary. */
 function describeResume(info: ResumeInfo, trainer: Engine<any, any>): ResumeReport {
   const { state } = trainer;
-  const iteration = state.iteration;
-  const epoch = state.epochLength ? Math.floor(iteration / state.epochLength) : state.epoch;
-  const name = info.filename;
-  const finished = info.resumed && isRunFinished(trainer);
+  const { iteration, epoch, finished, name } = info;
   const loaded = info.report?.loaded ?? [];
   const skipped = info.report?.skipped ?? [];
   let summary: string;
