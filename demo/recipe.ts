@@ -33,16 +33,26 @@ export async function digitsRecipe({ config, backend, from }: RecipeOptions, sha
   await saver.acquireLock(); // fails now (LOCKED) when another tab trains into this store, before anything is built
   const selection = await chooseBackend(backend);
   const { train, val, valRows } = await datasets();
-  await yieldToEventLoop(); // on the page's thread, building the model is a task of its own
+  // On the page's thread each part of the setup is a task of its own (none may hold the page 50 ms), and one gradient
+  // of the loss, computed and dropped, prepares the kernels the first step would otherwise prepare in its own task (it
+  // changes no weight and, without dropout, draws no random number).
+  await yieldToEventLoop();
   manualSeed(config.seed);
   const model = buildModel(config.model);
+  await yieldToEventLoop();
+  tf.tidy(() => {
+    const [x, y] = [tf.zeros([2, NUM_PIXELS]), tf.tensor1d([0, 1], 'int32')];
+    tf.variableGrads(() => lossFn(model.apply(x, { training: false }) as tf.Tensor, y));
+  });
+  await yieldToEventLoop();
   const optimizer = tf.train.adam(config.learningRate);
   const trainer = createSupervisedTrainer(model, optimizer, lossFn, { deterministic: true });
   const loader = new DataLoader(train, { batchSize: config.batchSize, shuffle: true });
   const metrics = { accuracy: new Accuracy(), loss: new Loss(lossFn) };
   const evaluator = createSupervisedEvaluator(model, { metrics });
   trainer.on(Events.EPOCH_COMPLETED, async () => {
-    await evaluator.run(new DataLoader(val, { batchSize: valRows.labels.length })); // one batch: one kernel round
+    await evaluator.run(new DataLoader(val, { batchSize: 128 }));
+    await yieldToEventLoop(); // on the page's thread, the epoch's checkpoint is saved in a task of its own
   });
   const schedule = makeLrSchedule(config, optimizer, loader.length);
   if (schedule) trainer.on(Events.ITERATION_STARTED, schedule);
@@ -61,6 +71,7 @@ export async function digitsRecipe({ config, backend, from }: RecipeOptions, sha
     metricNames: 'all',
     globalStepTransform: () => trainer.state.iteration,
   });
+  await yieldToEventLoop();
   const training = await setupResumableTraining(trainer, {
     saver,
     toSave: { model, optimizer, ...(schedule ? { schedule } : {}), ...shared },

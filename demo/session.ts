@@ -255,7 +255,9 @@ export class TrainingSession {
       if (end === 'interrupted') this.#setStatus('paused');
       else if (end === 'terminated') this.#setStatus('stopped');
       else {
-        this.#emit({ type: 'evaluation', ...(await training.actions.evaluate()) });
+        const evaluation = await training.actions.evaluate();
+        await yieldToEventLoop(); // drawing it is a task of its own
+        this.#emit({ type: 'evaluation', ...evaluation });
         this.#setStatus('completed');
       }
     } catch (error) {

@@ -30,8 +30,28 @@ describe('EventLoopYielder', () => {
     const p = yielder.handle();
     expect(p).toBeInstanceOf(Promise);
     await p;
-    expect(yielder.handle()).toBeUndefined(); // the clock restarted after the yield
-    expect(new EventLoopYielder({ budgetMs: 0 }).handle()).toBeInstanceOf(Promise);
+    // The clock restarted after the yield, but the last span (35 ms) is expected again: it would pass the budget.
+    expect(yielder.handle()).toBeInstanceOf(Promise);
+    await new EventLoopYielder({ budgetMs: 0 }).handle();
+  });
+
+  it('yields before the work it expects next would take the task past the budget', async () => {
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        /* busy */
+      }
+    };
+    const yielder = new EventLoopYielder({ budgetMs: 30 });
+    busy(2);
+    expect(yielder.handle()).toBeUndefined(); // 2 ms done, 2 ms expected
+    busy(18);
+    const p = yielder.handle(); // 20 ms done, 18 expected: 38 > 30, so it yields before the next span
+    expect(p).toBeInstanceOf(Promise);
+    await p;
+    expect(yielder.handle()).toBeUndefined(); // a fresh task: 0 ms done, 18 expected
+    busy(16);
+    expect(yielder.handle()).toBeInstanceOf(Promise); // 16 done, 16 expected (the 18 ms span is two calls back)
   });
 
   it('rejects a negative budget', () => {

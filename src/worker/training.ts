@@ -2,7 +2,7 @@
 // return the same shape, so an app switches between them with one flag.
 import * as Comlink from 'comlink';
 import { EventLoopYielder } from '../browser/yield';
-import type { Engine, Stateful } from '../engine';
+import { type Engine, Events, type Stateful } from '../engine';
 import { checkFunction, checkOptions, checkPlainObject, failType } from '../internal';
 import { EngineMirror } from './mirror';
 import type {
@@ -139,8 +139,12 @@ class PageTraining<A extends TrainingActions> extends BaseTraining<A> {
       actions[name] = async (...args: unknown[]) => action(...args);
     }
     this.actions = actions as RemoteActions<A>;
-    // Keeps the page responsive: a task never runs much past 16 ms of training.
-    new EventLoopYielder({ budgetMs: 16 }).attach(setup.trainer);
+    // Keeps the page responsive: before each step and after it (the trainer's and every engine's, the evaluator's
+    // too), the yielder lets the page have its turn when the step would take the task past 8 ms of work.
+    const yielder = new EventLoopYielder({ budgetMs: 8 });
+    for (const engine of [setup.trainer, ...Object.values(this.engines)]) {
+      yielder.attach(engine, Events.ITERATION_STARTED.or(Events.ITERATION_COMPLETED));
+    }
   }
 
   protected runOnce(): Promise<RunOutcome> {
@@ -154,7 +158,7 @@ class PageTraining<A extends TrainingActions> extends BaseTraining<A> {
 
 /**
  * Runs a training recipe on the page's own thread, with the same handle as {@link trainInWorker}: an app picks one or
- * the other with one flag. The trainer yields to the event loop after 16 ms of work, so the page stays responsive.
+ * the other with one flag. Before and after each step of the trainer and of its engines, it yields to the event loop when the step would take the task past 8 ms of work, so the page stays responsive.
  *
  * @param recipe `(options, shared) => TrainingSetup` (see `TrainingSetup`).
  * @param options plain data for the recipe (the same a Worker would receive).
