@@ -42,16 +42,17 @@ describe('EventLoopYielder', () => {
         /* busy */
       }
     };
-    const yielder = new EventLoopYielder({ budgetMs: 30 });
-    busy(2);
-    expect(yielder.handle()).toBeUndefined(); // 2 ms done, 2 ms expected
-    busy(18);
-    const p = yielder.handle(); // 20 ms done, 18 expected: 38 > 30, so it yields before the next span
+    // Wide margins: a busy machine may pause this thread, which only makes the spans longer.
+    const yielder = new EventLoopYielder({ budgetMs: 200 });
+    busy(5);
+    expect(yielder.handle()).toBeUndefined(); // about 5 ms done, 5 expected
+    busy(110);
+    const p = yielder.handle(); // 115 ms done, 110 expected: it yields before the next span, not after it
     expect(p).toBeInstanceOf(Promise);
     await p;
-    expect(yielder.handle()).toBeUndefined(); // a fresh task: 0 ms done, 18 expected
-    busy(16);
-    expect(yielder.handle()).toBeInstanceOf(Promise); // 16 done, 16 expected (the 18 ms span is two calls back)
+    expect(yielder.handle()).toBeUndefined(); // a fresh task: 0 ms done, 110 expected
+    busy(100);
+    expect(yielder.handle()).toBeInstanceOf(Promise); // 100 done, 100 expected (the 110 ms span is two calls back)
   });
 
   it('rejects a negative budget', () => {
