@@ -20,7 +20,10 @@ export function drawLrCurve(target: HTMLElement, result: LrResult): void {
       height: 200,
       scales: { x: { time: false, distr: 3 } },
       axes: [
-        { label: 'learning rate (log scale)', values: (_u, ticks) => ticks.map((t) => t.toExponential(0)) },
+        {
+          label: 'learning rate (log scale)',
+          values: (_u, ticks) => ticks.map((t) => (t == null ? '' : t.toExponential(0))),
+        },
         { label: 'smoothed loss', size: 56 },
       ],
       series: [
