@@ -139,21 +139,8 @@ export function keepsLoadedState(metric: object, engine: Engine<any, any>): bool
   return false;
 }
 
-/**
- * The dry-run loader every built-in metric has: `metric[planLoad](stateDict)` checks the whole state dict and returns
- * a function that applies it (and cannot fail), so a composite metric can check all its parts before changing any.
- */
-export const planLoad: unique symbol = Symbol('kindling.planLoad');
-
-/** A metric with a {@link planLoad} dry-run loader. */
-export interface PlansLoad {
-  [planLoad](stateDict: unknown): () => void | Promise<void>;
-}
-
-/** True when `metric` has a {@link planLoad} dry-run loader. */
-export function plansLoad(metric: unknown): metric is PlansLoad {
-  return typeof (metric as Partial<PlansLoad> | null)?.[planLoad] === 'function';
-}
+// The dry-run loader every built-in metric has (`metric[planLoad](stateDict)`), shared with the schedulers.
+export { type PlansLoad, planLoad, plansLoad } from '../internal';
 
 /** The state dict of a metric that keeps device sums and an example count (plus metric-specific `extra` keys). */
 export interface SumsStateDict {
