@@ -1,7 +1,7 @@
 import { Engine, Events, type ProcessFunction } from '../engine';
-import { failType, isThenable, lengthOf } from '../internal';
+import { checkInteger, hasSyncIterator, isPlainObject, isThenable, lengthOf } from '../internal';
 import { DataLoader } from './data-loader';
-import { getRandomState, isRandomState, manualSeed, type RandomState, setRandomState } from './random';
+import { checkRandomState, getRandomState, manualSeed, type RandomState, setRandomState } from './random';
 
 type DataIterator<B> = Iterator<B> | AsyncIterator<B>;
 
@@ -75,32 +75,35 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
   /**
    * Loads a state dict from {@link DeterministicEngine.stateDict}: the engine's keys plus `seed` (a safe integer or
    * null) and `rngStates`.
-   * @throws Error when `seed` or `rngStates` is absent; TypeError when one is malformed.
+   * @throws Error when `seed` or `rngStates` is absent; TypeError or RangeError when one is malformed (a `seed` that is
+   *   not a safe integer, `rngStates` that are not a snapshot from getRandomState(), with an `S` that is not a
+   *   permutation of 0..255).
    */
   override loadStateDict(stateDict: Record<string, unknown>): void {
     const where = 'DeterministicEngine.loadStateDict';
-    if (stateDict !== null && typeof stateDict === 'object') {
-      for (const key of ['seed', 'rngStates']) {
-        if (!(key in stateDict)) {
-          throw new Error(
-            `${where}: required state attribute '${key}' is absent in the provided stateDict (keys: ${Object.keys(stateDict).join(', ')}). ` +
-              'Save it with DeterministicEngine.stateDict().',
-          );
-        }
-      }
-      const { seed, rngStates } = stateDict;
-      if (seed !== null && !Number.isSafeInteger(seed)) {
-        failType(where, 'state dict entry seed', 'a safe integer or null', seed);
-      }
-      if (!isRandomState(rngStates)) {
-        failType(where, 'state dict entry rngStates', 'a snapshot from getRandomState()', rngStates);
+    // Not an object: the Engine says what is wrong with it.
+    if (!isPlainObject(stateDict)) {
+      super.loadStateDict(stateDict);
+      return;
+    }
+    for (const key of ['seed', 'rngStates']) {
+      if (!(key in stateDict)) {
+        throw new Error(
+          `${where}: required state attribute '${key}' is absent in the provided stateDict (keys: ${Object.keys(stateDict).join(', ')}). ` +
+            'Save it with DeterministicEngine.stateDict().',
+        );
       }
     }
-    super.loadStateDict(stateDict);
-    const { seed, rngStates } = stateDict as { seed: number | null; rngStates: RandomState };
-    this.state.seed = seed;
-    this.#hasLoadedSeed = seed !== null;
-    this.#loadedRngStates = structuredClone(rngStates);
+    if (stateDict.seed !== undefined && stateDict.seed !== null) {
+      checkInteger(where, "state dict entry 'seed'", stateDict.seed, { expected: 'a safe integer or null' });
+    }
+    if (stateDict.rngStates !== null) checkRandomState(where, "state dict entry 'rngStates'", stateDict.rngStates);
+    // The engine's own entries are the Engine's to check; seed and rngStates are not among them.
+    const { seed, rngStates, ...progress } = stateDict as { seed: number | null; rngStates: RandomState | null };
+    super.loadStateDict(progress);
+    this.state.seed = seed ?? null;
+    this.#hasLoadedSeed = seed != null;
+    this.#loadedRngStates = rngStates === null ? null : structuredClone(rngStates);
   }
 
   protected override _setupEngine(): void {
@@ -307,7 +310,7 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
 function isAsyncOnly(data: unknown): boolean {
   return (
     data != null &&
-    typeof (data as Iterable<unknown>)[Symbol.iterator] !== 'function' &&
+    !hasSyncIterator(data) &&
     typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
   );
 }
