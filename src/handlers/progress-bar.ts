@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Engine, type EventLike, Events, eventName, FilteredEvent } from '../engine';
 import {
+  checkEngine,
   checkFunction,
   checkInteger,
   checkNumber,
@@ -100,6 +101,10 @@ interface OpenBar {
  * // Epoch [2/5]: [64/128]  50%|██████████          , loss=0.123, accuracy=0.91 [00:06<00:06, 9.87it/s]
  */
 export class ProgressBar extends Attachable {
+  protected override get handlerName(): string {
+    return 'ProgressBar';
+  }
+
   readonly #sink: ProgressSink;
   readonly #desc: string | null;
   readonly #persist: boolean;
@@ -132,6 +137,7 @@ export class ProgressBar extends Attachable {
    * @returns this bar; `bar.remove()` takes its handlers off again.
    */
   attach(engine: Engine<any, any>, options: ProgressBarAttachOptions = {}): this {
+    checkEngine('ProgressBar.attach', 'argument engine', engine);
     const {
       metricNames = [],
       outputTransform,
