@@ -41,11 +41,21 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
   ['Engine: argument processFunction', 'new Engine(3)'],
   ['Engine.run: argument maxEpochs', 'await new Engine(() => 0).run([1], { maxEpochs: 0 })'],
   ['Engine.addEventHandler: event', "new DeterministicEngine(() => 0).on('nope', () => {})"],
-  ['DataLoader: argument batchSize', 'new DataLoader([1, 2], { batchSize: 0 })'],
+  ['DataLoader: option batchSize', 'new DataLoader([1, 2], { batchSize: 0 })'],
   ['Timer: option average', 'new Timer({ average: 1 })'],
   ['ProgressBar: option minInterval', 'new ProgressBar({ minInterval: -1 })'],
   ['TerminateOnNan: option outputTransform', 'new TerminateOnNan({ outputTransform: 1 })'],
   ['ScalarHistory: option chunk', 'new ScalarHistory({ onValues: () => {}, chunk: 0 })'],
+  [
+    "CosineAnnealingScheduler.loadStateDict: state dict entry 'eventIndex'",
+    'const s = new CosineAnnealingScheduler(sgd, { startValue: 1, endValue: 0, cycleSize: 4 }); s.loadStateDict({ ...s.stateDict(), eventIndex: NaN })',
+  ],
+  ['TerminateOnNan.attach: argument engine', 'new TerminateOnNan().attach({})'],
+  ['Accuracy.attach: argument engine', "new Accuracy().attach({}, 'acc')"],
+  [
+    "Engine.loadStateDict: state dict entry 'iteration'",
+    'new DeterministicEngine(() => 0).loadStateDict({ iteration: 7, epochLength: 2, maxEpochs: 3, seed: 1, rngStates: null })',
+  ],
 ];
 
 /** Runs every case against dist/ in one Node process; returns each message (or a note that nothing was thrown). */
