@@ -56,6 +56,31 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
     "Engine.loadStateDict: state dict entry 'iteration'",
     'new DeterministicEngine(() => 0).loadStateDict({ iteration: 7, epochLength: 2, maxEpochs: 3, seed: 1, rngStates: null })',
   ],
+  [
+    'ExpStateScheduler: argument gamma',
+    "new kindling.ExpStateScheduler({ paramName: 'a', initialValue: 1, gamma: NaN })",
+  ],
+  [
+    'StepStateScheduler.loadStateDict: required state dict entry',
+    "new kindling.StepStateScheduler({ paramName: 'a', initialValue: 1, gamma: 1, stepSize: 1 }).loadStateDict({})",
+  ],
+  [
+    'LambdaStateScheduler.attach: engine.state has no attribute',
+    "new kindling.LambdaStateScheduler((n) => n, { paramName: 'a' }).attach(new Engine(() => 0))",
+  ],
+  ['ParamGroupScheduler: argument schedulers', 'new kindling.ParamGroupScheduler({ schedulers: [] })'],
+  [
+    "setupCommonTrainingHandlers: unknown option 'outputPath'",
+    "kindling.setupCommonTrainingHandlers(new Engine(() => 0), { outputPath: 'runs' })",
+  ],
+  [
+    'saveBestModelByValScore: give exactly one',
+    "kindling.saveBestModelByValScore({ saver: new MemorySaver(), evaluator: new Engine(() => 0), metricName: 'acc' })",
+  ],
+  [
+    'addEarlyStoppingByValScore: option patience',
+    "kindling.addEarlyStoppingByValScore({ patience: 0, evaluator: new Engine(() => 0), trainer: new Engine(() => 0), metricName: 'acc' })",
+  ],
 ];
 
 /** Runs every case against dist/ in one Node process; returns each message (or a note that nothing was thrown). */

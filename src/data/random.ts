@@ -136,13 +136,19 @@ export function isRandomState(value: unknown): value is RandomState {
 
 /**
  * Throws a TypeError unless `value` is a snapshot from {@link getRandomState}, saying what is wrong with it (a value
- * out of range, an `S` that is not a permutation of 0..255, an unknown key). The message names `where` and `subject`.
+ * out of range, an `S` that is not a permutation of 0..255, an unknown key). The message names `where` and `subject`;
+ * `nullable` says that null is accepted too (the caller lets it through).
  */
-export function checkRandomState(where: string, subject: string, value: unknown): asserts value is RandomState {
+export function checkRandomState(
+  where: string,
+  subject: string,
+  value: unknown,
+  { nullable = false }: { nullable?: boolean } = {},
+): asserts value is RandomState {
   const problem = randomStateProblem(value);
   if (problem === null) return;
   throw new TypeError(
-    `${where}: ${subject} should be a snapshot from getRandomState() ({ version: 1, mathRandom: { i, j, S } }), got ${describeValue(value)}: ${problem}. Pass what getRandomState() returned, unchanged.`,
+    `${where}: ${subject} should be a snapshot from getRandomState() ({ version: 1, mathRandom: { i, j, S } })${nullable ? ' or null' : ''}, got ${describeValue(value)}: ${problem}. Pass what getRandomState() returned, unchanged.`,
   );
 }
 

@@ -1,8 +1,13 @@
-// The dry-run loader: `object[planLoad](stateDict)` checks a whole state dict and returns a function that applies it
-// (and cannot fail), so that an object made of parts (a composite metric, a ConcatScheduler) checks every part before
-// changing any, and `loadStateDict(sd)` is `this[planLoad](sd)()`: all or nothing. Imports nothing.
+// The dry-run loader protocol: an object that can check a whole state dict before changing anything has a
+// `[planLoad]` method returning the function that applies it, so that an object made of parts (a composite metric, a
+// ConcatScheduler) checks every part before changing any, `loadStateDict(sd)` is `this[planLoad](sd)()` (all or
+// nothing), and Checkpoint.loadObjects checks every object before loading any. Imports nothing. Internal: not exported
+// from kindling.
 
-/** The key of the dry-run loader; see {@link PlansLoad}. Internal: not exported from kindling. */
+/**
+ * The dry-run loader: `object[planLoad](stateDict)` checks the whole state dict (throwing what `loadStateDict` would
+ * throw) and returns a function that applies it and does not fail.
+ */
 export const planLoad: unique symbol = Symbol('kindling.planLoad');
 
 /** An object with a {@link planLoad} dry-run loader. */
@@ -10,7 +15,7 @@ export interface PlansLoad {
   [planLoad](stateDict: unknown): () => void | Promise<void>;
 }
 
-/** True when `value` has a {@link planLoad} dry-run loader. */
-export function plansLoad(value: unknown): value is PlansLoad {
-  return typeof (value as Partial<PlansLoad> | null)?.[planLoad] === 'function';
+/** True when `object` has a {@link planLoad} dry-run loader. */
+export function plansLoad(object: unknown): object is PlansLoad {
+  return typeof (object as Partial<PlansLoad> | null)?.[planLoad] === 'function';
 }

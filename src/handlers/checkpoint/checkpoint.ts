@@ -32,6 +32,7 @@ import {
   type Placeholder,
   parsePattern,
 } from './filename';
+import { findNonFinite } from './finite';
 import {
   type Checkpointable,
   type Kind,
@@ -119,6 +120,8 @@ const isSaver = (value: unknown): value is Saver =>
  * The checkpoint is plain data plus typed arrays: each object's `stateDict()`; a `tf.LayersModel`'s weights by variable
  * name; a `tf.Optimizer`'s named slots. With one key in `toSave` the data is that object's state itself (as in
  * Ignite); with `includeSelf` it is always `{ [key]: state, checkpointer: this.stateDict() }`.
+ * A state whose engine output (the loss) or model weights hold NaN or Inf is not saved (a warning says so): with
+ * `TerminateOnNan`, which stops the run an iteration later, the last finite checkpoint stays the newest.
  * After each save, `CheckpointEvents.SAVED_CHECKPOINT` fires on the engine (registered by `attach`, or on first use).
  *
  * @param toSave the objects to save, by name: Stateful objects, tfjs LayersModels and Optimizers.
@@ -288,6 +291,14 @@ export class Checkpoint extends EventHandler implements Stateful {
       priority = globalStep;
     }
     if (!(this.#hasRoom(this.#saved) || this.#beats(priority))) return;
+    // The NaN guard: a state holding NaN or Inf is not saved, so it never replaces the last finite checkpoint.
+    const nonFinite = await findNonFinite(engine, this.toSave, this.#kinds);
+    if (nonFinite !== null) {
+      getLogger().warn(
+        `Checkpoint: no checkpoint saved at iteration ${engine.state.iteration}: NaN or Inf in ${nonFinite}. The last finite checkpoint is kept: ${this.lastCheckpoint ?? 'none yet'}.`,
+      );
+      return;
+    }
 
     const keys = [...this.#kinds.keys()];
     const name = keys.length === 1 ? keys[0]! : 'checkpoint';
@@ -461,6 +472,12 @@ export class Checkpoint extends EventHandler implements Stateful {
    * Loaded data is data only: a key `__proto__`, `constructor` or `prototype` anywhere rejects the whole checkpoint.
    * With `strict` (default), a missing key or any mismatch throws a CheckpointError naming it before anything is
    * loaded; with `strict: false`, what matches is loaded and the rest reported in the result's `skipped`.
+   *
+   * All or nothing: every entry is checked before any object changes. Models and optimizers are checked by name,
+   * shape and dtype; engines and metrics check their entry without changing anything; any other Stateful object is
+   * loaded first, after a copy of its `stateDict()` is taken, and put back from that copy if a later entry is rejected.
+   * Models and optimizers are loaded last. So a rejected trainer entry leaves model and optimizer untouched, and the
+   * CheckpointError says that nothing was loaded.
    *
    * @returns which keys were loaded and what was skipped.
    * @example
