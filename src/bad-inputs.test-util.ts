@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   Accuracy,
   Average,
+  addEarlyStoppingByValScore,
   animationFrameScheduler,
   Bleu,
   ChartFeed,
@@ -29,6 +30,7 @@ import {
   EpochOutputStore,
   EventLoopYielder,
   Events,
+  ExpStateScheduler,
   eventName,
   FastaiLRFinder,
   Fbeta,
@@ -38,6 +40,7 @@ import {
   formatScore,
   getRandomState,
   keepRandomState,
+  LambdaStateScheduler,
   LinearCyclicalScheduler,
   Loss,
   MeanAbsoluteError,
@@ -46,10 +49,13 @@ import {
   MetricGroup,
   MetricsLambda,
   MultiLabelConfusionMatrix,
+  MultiStepStateScheduler,
   manualSeed,
   OptimizerParamsHandler,
   OutputHandler,
+  ParamGroupScheduler,
   PiecewiseLinear,
+  PiecewiseLinearStateScheduler,
   Precision,
   ProgressBar,
   PSNR,
@@ -64,8 +70,11 @@ import {
   ScalarHistory,
   SeededGenerator,
   SSIM,
+  StepStateScheduler,
+  saveBestModelByValScore,
   selectBackend,
   setRandomState,
+  setupCommonTrainingHandlers,
   TensorboardLogger,
   TensorDataset,
   TerminateOnNan,
@@ -1581,6 +1590,231 @@ export function badInputs(): BadInput[] {
   add('metric on engine', 'BatchWise is not a name', 'Accuracy.attach', ['BatchWise'], () =>
     new Accuracy().attach(engineOf(), 'acc', 'BatchWise' as any),
   );
+
+  // ---------------------------------------------------------------- state schedulers, ParamGroupScheduler, common/
+  const exp = () => new ExpStateScheduler({ paramName: 'alpha', initialValue: 1, gamma: 0.9, createNew: true });
+  const step = () =>
+    new StepStateScheduler({ paramName: 'alpha', initialValue: 1, gamma: 0.5, stepSize: 2, createNew: true });
+  const multi = () =>
+    new MultiStepStateScheduler({
+      paramName: 'alpha',
+      initialValue: 1,
+      gamma: 0.5,
+      milestones: [2, 4],
+      createNew: true,
+    });
+  const state = (name: string, where: string, mentions: readonly string[], act: () => unknown) =>
+    add('state schedulers', name, where, mentions, act);
+  state(
+    'new ExpStateScheduler({ ..., gama: 0.9 })',
+    'ExpStateScheduler',
+    ["'gama'", 'gamma'],
+    () => new ExpStateScheduler({ paramName: 'alpha', initialValue: 1, gama: 0.9 } as any),
+  );
+  state('new ExpStateScheduler(null)', 'ExpStateScheduler', ['null'], () => new ExpStateScheduler(null as any));
+  state(
+    'new ExpStateScheduler({ ..., gamma: NaN })',
+    'ExpStateScheduler',
+    ['gamma', 'NaN'],
+    () => new ExpStateScheduler({ paramName: 'alpha', initialValue: 1, gamma: Number.NaN }),
+  );
+  state(
+    "new ExpStateScheduler({ paramName: '__proto__', createNew: true })",
+    'ExpStateScheduler',
+    ["'__proto__'"],
+    () => new ExpStateScheduler({ paramName: '__proto__', initialValue: 1, gamma: 0.9, createNew: true }),
+  );
+  state(
+    "new ExpStateScheduler({ paramName: 'iteration' })",
+    'ExpStateScheduler',
+    ["'iteration'"],
+    () => new ExpStateScheduler({ paramName: 'iteration', initialValue: 1, gamma: 0.9 }),
+  );
+  state(
+    'new StepStateScheduler({ ..., stepSize: 0 })',
+    'StepStateScheduler',
+    ['stepSize', '0'],
+    () => new StepStateScheduler({ paramName: 'alpha', initialValue: 1, gamma: 0.5, stepSize: 0 }),
+  );
+  state(
+    'new MultiStepStateScheduler({ ..., milestones: [4, 2] })',
+    'MultiStepStateScheduler',
+    ['milestones', '4'],
+    () => new MultiStepStateScheduler({ paramName: 'alpha', initialValue: 1, gamma: 0.5, milestones: [4, 2] }),
+  );
+  state(
+    'new LambdaStateScheduler(5, { paramName })',
+    'LambdaStateScheduler',
+    ['5'],
+    () => new LambdaStateScheduler(5 as any, { paramName: 'alpha' }),
+  );
+  state(
+    'new PiecewiseLinearStateScheduler({ milestonesValues: [] })',
+    'PiecewiseLinearStateScheduler',
+    ['[]'],
+    () => new PiecewiseLinearStateScheduler({ paramName: 'alpha', milestonesValues: [] }),
+  );
+  state('expStateScheduler.attach({})', 'ExpStateScheduler.attach', ['{}'], () => exp().attach({} as any));
+  const stateLoad = <T extends { stateDict(): unknown; loadStateDict(sd: any): unknown }>(
+    name: string,
+    where: string,
+    mentions: readonly string[],
+    make: () => T,
+    mutate: (sd: Record<string, any>) => unknown,
+  ) => cases.push(loadCase('state scheduler state dict', name, where, mentions, make, mutate));
+  stateLoad(
+    'ExpStateScheduler.loadStateDict(eventIndex: NaN)',
+    'ExpStateScheduler.loadStateDict',
+    ['eventIndex', 'NaN'],
+    exp,
+    (sd) => {
+      sd.eventIndex = Number.NaN;
+    },
+  );
+  stateLoad(
+    'ExpStateScheduler.loadStateDict(eventIndex: 2 ** 53)',
+    'ExpStateScheduler.loadStateDict',
+    ['9007199254740992'],
+    exp,
+    (sd) => {
+      sd.eventIndex = 2 ** 53;
+    },
+  );
+  stateLoad(
+    'ExpStateScheduler.loadStateDict(gamma: Infinity)',
+    'ExpStateScheduler.loadStateDict',
+    ['gamma', 'Infinity'],
+    exp,
+    (sd) => {
+      sd.gamma = Number.POSITIVE_INFINITY;
+    },
+  );
+  stateLoad(
+    "ExpStateScheduler.loadStateDict(paramName: 'beta')",
+    'ExpStateScheduler.loadStateDict',
+    ["'beta'"],
+    exp,
+    (sd) => {
+      sd.paramName = 'beta';
+    },
+  );
+  stateLoad(
+    'ExpStateScheduler.loadStateDict(unknown key gama)',
+    'ExpStateScheduler.loadStateDict',
+    ["'gama'"],
+    exp,
+    (sd) => {
+      sd.gama = 1;
+    },
+  );
+  stateLoad('ExpStateScheduler.loadStateDict(null)', 'ExpStateScheduler.loadStateDict', ['null'], exp, () => null);
+  stateLoad(
+    'StepStateScheduler.loadStateDict(stepSize: 0)',
+    'StepStateScheduler.loadStateDict',
+    ['stepSize', '0'],
+    step,
+    (sd) => {
+      sd.stepSize = 0;
+    },
+  );
+  stateLoad(
+    'StepStateScheduler.loadStateDict(saveHistory: 1)',
+    'StepStateScheduler.loadStateDict',
+    ['saveHistory', '1'],
+    step,
+    (sd) => {
+      sd.saveHistory = 1;
+    },
+  );
+  stateLoad(
+    'MultiStepStateScheduler.loadStateDict(milestones: [4, 2])',
+    'MultiStepStateScheduler.loadStateDict',
+    ['milestones', '4'],
+    multi,
+    (sd) => {
+      sd.milestones = [4, 2];
+    },
+  );
+  stateLoad(
+    'MultiStepStateScheduler.loadStateDict(milestones: [NaN])',
+    'MultiStepStateScheduler.loadStateDict',
+    ['NaN'],
+    multi,
+    (sd) => {
+      sd.milestones = [Number.NaN];
+    },
+  );
+
+  const group = () =>
+    new ParamGroupScheduler({
+      schedulers: [
+        new CosineAnnealingScheduler({ learningRate: 0.1 }, { startValue: 0.1, endValue: 0.01, cycleSize: 4 }),
+        new LinearCyclicalScheduler({ learningRate: 0.1 }, { startValue: 0.1, endValue: 0.01, cycleSize: 4 }),
+      ],
+      names: ['a', 'b'],
+    });
+  state(
+    'new ParamGroupScheduler({ schedulers: [5] })',
+    'ParamGroupScheduler',
+    ['5'],
+    () => new ParamGroupScheduler({ schedulers: [5 as any] }),
+  );
+  state(
+    "new ParamGroupScheduler({ ..., names: ['a', 'a'] })",
+    'ParamGroupScheduler',
+    ["'a'"],
+    () => new ParamGroupScheduler({ schedulers: group().schedulers as any, names: ['a', 'a'] }),
+  );
+  state(
+    'new ParamGroupScheduler({ ..., name: [] })',
+    'ParamGroupScheduler',
+    ["'name'"],
+    () => new ParamGroupScheduler({ schedulers: group().schedulers as any, name: [] } as any),
+  );
+  cases.push(
+    loadCase(
+      'state scheduler state dict',
+      "ParamGroupScheduler.loadStateDict(b's eventIndex: NaN), a's state fine",
+      'ParamGroupScheduler.loadStateDict',
+      ["scheduler 'b'", 'LinearCyclicalScheduler.loadStateDict', 'eventIndex', 'NaN'],
+      group,
+      (sd) => {
+        sd.schedulers[0][1].eventIndex = 3;
+        sd.schedulers[1][1].eventIndex = Number.NaN;
+      },
+    ),
+  );
+  cases.push(
+    loadCase(
+      'state scheduler state dict',
+      'ParamGroupScheduler.loadStateDict(unknown name c)',
+      'ParamGroupScheduler.loadStateDict',
+      ["'c'"],
+      group,
+      (sd) => {
+        sd.schedulers[1][0] = 'c';
+      },
+    ),
+  );
+
+  const common = (name: string, where: string, mentions: readonly string[], act: () => unknown) =>
+    add('common', name, where, mentions, act);
+  common('setupCommonTrainingHandlers(5)', 'setupCommonTrainingHandlers', ['5'], () =>
+    setupCommonTrainingHandlers(5 as any),
+  );
+  common('setupCommonTrainingHandlers(trainer, { saveEvery: 0 })', 'setupCommonTrainingHandlers', ["'saveEvery'"], () =>
+    setupCommonTrainingHandlers(engineOf(), { saveEvery: 0 } as any),
+  );
+  common('saveBestModelByValScore(null)', 'saveBestModelByValScore', ['null'], () =>
+    saveBestModelByValScore(null as any),
+  );
+  common('addEarlyStoppingByValScore({ patience: NaN, ... })', 'addEarlyStoppingByValScore', ['patience', 'NaN'], () =>
+    addEarlyStoppingByValScore({ patience: Number.NaN, evaluator: engineOf(), trainer: engineOf(), metricName: 'acc' }),
+  );
+  common('addEarlyStoppingByValScore({ evaluator: {}, ... })', 'addEarlyStoppingByValScore', ['{}'], () =>
+    addEarlyStoppingByValScore({ patience: 2, evaluator: {} as any, trainer: engineOf(), metricName: 'acc' }),
+  );
+
   // ---------------------------------------------------------------- a second sweep: the rest of the API
   const hunt = (name: string, where: string, mentions: readonly string[], act: () => unknown) =>
     add('more', name, where, mentions, act);

@@ -5,11 +5,11 @@ import { Engine, type EventSpec, Events, State } from '../../engine';
 import {
   checkBoolean,
   checkInteger,
+  checkKeyName,
   checkNumber,
   checkOptions,
   checkPlainObject,
   checkStateDict,
-  checkString,
   describeValue,
   failRange,
   failType,
@@ -83,9 +83,12 @@ export abstract class StateParamScheduler extends BaseParamScheduler {
     super(options); // checks that options is an object, paramName a string and saveHistory a boolean
     const where = this.schedulerName;
     const given = options as Partial<StateParamSchedulerOptions> | undefined;
-    const name = checkString(where, 'argument paramName', given?.paramName, {
-      fix: "Name the engine.state attribute to schedule, e.g. paramName: 'alpha'.",
-    });
+    const name = checkKeyName(
+      where,
+      'argument paramName',
+      given?.paramName,
+      "Name the engine.state attribute to schedule, e.g. paramName: 'alpha'.",
+    );
     if (ENGINE_ATTRIBUTES.has(name)) {
       failRange(
         where,
