@@ -1815,6 +1815,75 @@ export function badInputs(): BadInput[] {
     addEarlyStoppingByValScore({ patience: 2, evaluator: {} as any, trainer: engineOf(), metricName: 'acc' }),
   );
 
+  // ---------------------------------------------------------------- a third sweep (after the merge of main)
+  const third = (name: string, where: string, mentions: readonly string[], act: () => unknown) =>
+    add('third sweep', name, where, mentions, act);
+  third('engine.run([1], { epochLength: 0 })', 'Engine.run', ['epochLength', '0'], () =>
+    engineOf().run([1], { epochLength: 0 }),
+  );
+  third(
+    'new DeterministicEngine(5)',
+    'DeterministicEngine',
+    ['processFunction', '5'],
+    () => new DeterministicEngine(5 as any),
+  );
+  third(
+    "new ProgressBar({ persist: 'yes' })",
+    'ProgressBar',
+    ['persist', "'yes'"],
+    () => new ProgressBar({ persist: 'yes' as any }),
+  );
+  third(
+    "new DataLoader([1, 2], { dropLast: 'yes' })",
+    'DataLoader',
+    ['dropLast', "'yes'"],
+    () => new DataLoader([1, 2], { batchSize: 2, dropLast: 'yes' as any }),
+  );
+  third('Events.ITERATION_COMPLETED({ once: [1, 1.5] })', 'Events.ITERATION_COMPLETED(...)', ['1.5'], () =>
+    Events.ITERATION_COMPLETED({ once: [1, 1.5] }),
+  );
+  third('EarlyStopping whose scoreFunction returns a string', 'EarlyStopping', ["'a'"], async () => {
+    const evaluator = engineOf();
+    new EarlyStopping({ patience: 2, scoreFunction: () => 'a' as any, trainer: engineOf() }).attach(evaluator);
+    await evaluator.run([1], { maxEpochs: 1 });
+  });
+  third(
+    'new ReduceLROnPlateauScheduler(opt, { factor: 1 })',
+    'ReduceLROnPlateauScheduler',
+    ['factor', '1'],
+    () => new ReduceLROnPlateauScheduler(sgd(), { metricName: 'loss', factor: 1 }),
+  );
+  third(
+    'new PiecewiseLinear(opt, { milestonesValues: [[0, NaN], [2, 1]] })',
+    'PiecewiseLinear',
+    ['NaN'],
+    () =>
+      new PiecewiseLinear(sgd(), {
+        milestonesValues: [
+          [0, Number.NaN],
+          [2, 1],
+        ],
+      }),
+  );
+  third(
+    'new TensorDataset(x of 4 rows, y of 3)',
+    'TensorDataset',
+    ['[4, 2]', '[3]'],
+    () => new TensorDataset(tf.zeros([4, 2]), tf.zeros([3])),
+  );
+  third("engine.stateDictUserKeys = ['constructor']; engine.stateDict()", 'Engine.stateDict', ["'constructor'"], () => {
+    const engine = engineOf();
+    engine.stateDictUserKeys.push('constructor');
+    return engine.stateDict();
+  });
+  third('Checkpoint.loadObjects(engine entry iteration 1e300)', 'Checkpoint.loadObjects', ['1e+300'], () =>
+    Checkpoint.loadObjects({
+      toLoad: { engine: engineOf() },
+      checkpoint: { engine: { iteration: 1e300, epochLength: 1, maxEpochs: 1 } },
+    }),
+  );
+  third('resumeOrStart(null)', 'resumeOrStart', ['null'], () => resumeOrStart(null as any));
+
   // ---------------------------------------------------------------- a second sweep: the rest of the API
   const hunt = (name: string, where: string, mentions: readonly string[], act: () => unknown) =>
     add('more', name, where, mentions, act);

@@ -3,6 +3,7 @@
 // iterables, sized or not) and the state dict's own checks, kept here beside the loadStateDict they guard.
 import { Engine, Events, type ProcessFunction, type RunData, type RunOptions, type State } from '../engine';
 import {
+  checkFunction,
   checkInteger,
   describeValue,
   failRange,
@@ -81,7 +82,9 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
    * @param processFunction `(engine, batch) => output`, as for {@link Engine}.
    */
   constructor(processFunction: ProcessFunction<B, O>) {
-    super(processFunction);
+    super(
+      checkFunction('DeterministicEngine', 'argument processFunction', processFunction, '(engine, batch) => output'),
+    );
     this.addEventHandler(Events.STARTED, () => this.#onStarted());
     const close = () => {
       this.#isEpochOpen = false;

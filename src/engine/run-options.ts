@@ -24,9 +24,9 @@ export function readRunOptions(data: unknown, options: unknown): RunLimits {
   if (data != null && !isIterable(data)) failType(where, 'argument data', 'iterable or async iterable', data);
   const { maxEpochs = null, maxIters = null, epochLength = null } = given;
   const length = checkInteger(where, 'argument epochLength', epochLength, {
-    min: 0,
+    min: 1,
     nullable: true,
-    expected: 'a positive integer',
+    expected: 'a positive integer (the iterations of an epoch)',
   });
   if (maxEpochs !== null && maxIters !== null) {
     throw new Error(

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Engine, type EventLike, Events, eventName, FilteredEvent } from '../engine';
 import {
+  checkBoolean,
   checkEngine,
   checkFunction,
   checkInteger,
@@ -126,7 +127,7 @@ export class ProgressBar extends Attachable {
     const width = checkInteger(where, 'option barWidth', barWidth, { min: 1 });
     this.#now = checkFunction(where, 'option now', now, '() => milliseconds');
     this.#sink = chooseSink(options, width);
-    this.#persist = Boolean(persist);
+    this.#persist = checkBoolean(where, 'option persist', persist);
   }
 
   /**
