@@ -1882,6 +1882,12 @@ export function badInputs(): BadInput[] {
       checkpoint: { engine: { iteration: 1e300, epochLength: 1, maxEpochs: 1 } },
     }),
   );
+  third('new TerminateOnNan().attach(engine, 5)', 'TerminateOnNan.attach', ['argument event', '5'], () =>
+    new TerminateOnNan().attach(engineOf(), 5 as any),
+  );
+  third("new EarlyStopping(...).attach(engine, 'nope')", 'EarlyStopping.attach', ["'nope'"], () =>
+    new EarlyStopping({ patience: 1, scoreFunction: () => 0, trainer: engineOf() }).attach(engineOf(), 'nope'),
+  );
   third('resumeOrStart(null)', 'resumeOrStart', ['null'], () => resumeOrStart(null as any));
 
   // ---------------------------------------------------------------- a second sweep: the rest of the API

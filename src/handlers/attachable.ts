@@ -81,8 +81,18 @@ export abstract class EventHandler extends Attachable {
    * @returns this handler; `remove()` takes it off again.
    */
   attach(engine: Engine<any, any>, event: EventSpec = this.defaultEvent): this {
-    checkEngine(`${this.handlerName}.attach`, 'argument engine', engine);
-    this.track(engine, engine.addEventHandler(event, this));
+    const where = `${this.handlerName}.attach`;
+    checkEngine(where, 'argument engine', engine);
+    let handle: RemovableEventHandle;
+    try {
+      handle = engine.addEventHandler(event, this);
+    } catch (error) {
+      // The engine's message says what is wrong with the event; say which handler was being attached.
+      if (!(error instanceof Error)) throw error;
+      const Class = error instanceof RangeError ? RangeError : error instanceof TypeError ? TypeError : Error;
+      throw new Class(`${where}: argument event was refused: ${error.message}`, { cause: error });
+    }
+    this.track(engine, handle);
     return this;
   }
 }
