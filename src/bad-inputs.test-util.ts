@@ -1888,6 +1888,31 @@ export function badInputs(): BadInput[] {
   third("new EarlyStopping(...).attach(engine, 'nope')", 'EarlyStopping.attach', ["'nope'"], () =>
     new EarlyStopping({ patience: 1, scoreFunction: () => 0, trainer: engineOf() }).attach(engineOf(), 'nope'),
   );
+  const store = () => new EpochOutputStore();
+  for (const [name, mentions, mutate] of [
+    ['data: 5', ["'data'", '5'], (sd: Record<string, any>) => ({ ...sd, data: 5 })],
+    ['unknown entry', ["'extra'"], (sd: Record<string, any>) => ({ ...sd, extra: 1 })],
+    ['a function in data', ['data[0]', 'function'], (sd: Record<string, any>) => ({ ...sd, data: [() => 1] })],
+    [
+      'a stored tensor of the wrong size',
+      ['data[0]'],
+      (sd: Record<string, any>) => ({
+        ...sd,
+        data: [{ kind: 'tfjs-tensor', shape: [2], dtype: 'float32', data: [1] }],
+      }),
+    ],
+  ] as const) {
+    cases.push(
+      loadCase(
+        'handler state dict',
+        `EpochOutputStore.loadStateDict(${name})`,
+        'EpochOutputStore.loadStateDict',
+        mentions,
+        store,
+        mutate,
+      ),
+    );
+  }
   third('resumeOrStart(null)', 'resumeOrStart', ['null'], () => resumeOrStart(null as any));
 
   // ---------------------------------------------------------------- a second sweep: the rest of the API

@@ -233,7 +233,8 @@ function unknownKeyMessage(
         return close === null ? '' : ` Did you mean '${close}'?`;
       })();
   const known = allowed.length === 0 ? 'none' : allowed.join(', ');
-  return `${where}: unknown ${what} '${key}'.${hint} Known ${what}s: ${known}.`;
+  const plural = what.endsWith('y') ? `${what.slice(0, -1)}ies` : `${what}s`;
+  return `${where}: unknown ${what} '${key}'.${hint} Known ${plural}: ${known}.`;
 }
 
 /**
