@@ -53,6 +53,10 @@ export interface EventLoopYielderOptions {
  * new EventLoopYielder({ budgetMs: 8 }).attach(trainer); // or trainer.on(Events.ITERATION_COMPLETED, yielder)
  */
 export class EventLoopYielder extends EventHandler {
+  protected override get handlerName(): string {
+    return 'EventLoopYielder';
+  }
+
   readonly #budgetMs: number;
   #last = now();
 
