@@ -47,6 +47,16 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
   ['TerminateOnNan: option outputTransform', 'new TerminateOnNan({ outputTransform: 1 })'],
   ['ScalarHistory: option chunk', 'new ScalarHistory({ onValues: () => {}, chunk: 0 })'],
   [
+    "CosineAnnealingScheduler.loadStateDict: state dict entry 'eventIndex'",
+    'const s = new CosineAnnealingScheduler(sgd, { startValue: 1, endValue: 0, cycleSize: 4 }); s.loadStateDict({ ...s.stateDict(), eventIndex: NaN })',
+  ],
+  ['TerminateOnNan.attach: argument engine', 'new TerminateOnNan().attach({})'],
+  ['Accuracy.attach: argument engine', "new Accuracy().attach({}, 'acc')"],
+  [
+    "Engine.loadStateDict: state dict entry 'iteration'",
+    'new DeterministicEngine(() => 0).loadStateDict({ iteration: 7, epochLength: 2, maxEpochs: 3, seed: 1, rngStates: null })',
+  ],
+  [
     'ExpStateScheduler: argument gamma',
     "new kindling.ExpStateScheduler({ paramName: 'a', initialValue: 1, gamma: NaN })",
   ],

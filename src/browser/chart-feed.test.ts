@@ -89,13 +89,39 @@ describe('ChartFeed', () => {
     expect(() => b.loadStateDict({ series: { l: { x: [1], y: [] } } })).toThrow(/equal length/);
   });
 
+  it('loadStateDict checks every series before replacing the history', () => {
+    const feed = new ChartFeed({ sink: () => {}, scheduler: manualScheduler().scheduler });
+    feed.push('loss', 1, 0.5);
+    const before = feed.stateDict();
+    const bad: [unknown, RegExp][] = [
+      [
+        { series: { ok: { x: [1], y: [1] }, acc: { x: [1, 2], y: [1] } } },
+        /series 'acc' should be x and y arrays of equal length/,
+      ],
+      [{ series: { loss: { x: ['1'], y: [1] } } }, /series 'loss': its x should be an array of numbers, got \["1"\]/],
+      [
+        JSON.parse('{"series": {"__proto__": {"x": [1], "y": [1]}}}'),
+        /a series' name should be a name other than '__proto__'/,
+      ],
+      [{ series: {}, points: [] }, /unknown state dict entry 'points'/],
+      [{ series: { loss: { x: [1], y: [1], z: [1] } } }, /unknown state dict entry 'z'/],
+    ];
+    for (const [sd, message] of bad) {
+      expect(() => feed.loadStateDict(sd as never)).toThrow(message);
+      expect(feed.stateDict()).toEqual(before);
+    }
+    expect(() => feed.push('__proto__', 1, 1)).toThrow(/^ChartFeed\.push: argument name should be a name other than/);
+  });
+
   it('rejects a missing sink and non-numeric points', () => {
     expect(() => new ChartFeed({} as never)).toThrow(TypeError);
     expect(() => new ChartFeed({ sink: () => {}, schedule: () => () => {} } as never)).toThrow(
       new TypeError("ChartFeed: unknown option 'schedule'. Did you mean 'scheduler'? Known options: sink, scheduler."),
     );
     const feed = new ChartFeed({ sink: () => {}, scheduler: manualScheduler().scheduler });
-    expect(() => feed.push('a', 1, '2' as never)).toThrow(/numbers/);
+    expect(() => feed.push('a', 1, '2' as never)).toThrow(
+      "ChartFeed.push: argument y of series 'a' should be a number, got '2'.",
+    );
   });
 
   it('falls back to a timer where there are no animation frames (Node, workers)', async () => {

@@ -1,4 +1,13 @@
-import { checkFunction, checkOneOf, checkOptions } from '../internal';
+import {
+  checkFunction,
+  checkKeyName,
+  checkOneOf,
+  checkOptions,
+  checkPlainObject,
+  checkStateDict,
+  failRange,
+  failType,
+} from '../internal';
 
 /** One series' history: matching x and y values, oldest first. */
 export interface ChartSeries {
@@ -65,9 +74,9 @@ export class ChartFeed {
    * @param y the value; `NaN` is kept (charts show a gap).
    */
   push(name: string, x: number, y: number): void {
-    if (typeof x !== 'number' || typeof y !== 'number') {
-      throw new TypeError(`ChartFeed.push: x and y should be numbers, got ${typeof x} and ${typeof y} for '${name}'.`);
-    }
+    checkKeyName('ChartFeed.push', 'argument name', name);
+    if (typeof x !== 'number') failType('ChartFeed.push', `argument x of series '${name}'`, 'a number', x);
+    if (typeof y !== 'number') failType('ChartFeed.push', `argument y of series '${name}'`, 'a number', y);
     this.#series[name] ??= { x: [], y: [] };
     const series = this.#series[name];
     series.x.push(x);
@@ -87,7 +96,10 @@ export class ChartFeed {
     value: (engine: E) => number | undefined | Promise<number | undefined>,
     options: { x?: 'iteration' | 'epoch' } = {},
   ): (engine: E) => Promise<void> {
-    const axis = checkOneOf('ChartFeed.recorder', 'option x', options.x ?? 'iteration', ['iteration', 'epoch']);
+    checkKeyName('ChartFeed.recorder', 'argument name', name);
+    checkFunction('ChartFeed.recorder', 'argument value', value, '(engine) => number | undefined');
+    const { x = 'iteration' } = checkOptions('ChartFeed.recorder', options, ['x']);
+    const axis = checkOneOf('ChartFeed.recorder', 'option x', x, ['iteration', 'epoch']);
     return async (engine: E) => {
       const y = await value(engine);
       if (typeof y === 'number') this.push(name, engine.state[axis], y);
@@ -118,21 +130,34 @@ export class ChartFeed {
     return { series };
   }
 
-  /** Replaces the history with a saved one and schedules a redraw. */
+  /**
+   * Replaces the history with a saved one and schedules a redraw. Checked before anything changes: `{ series }` only,
+   * each series named like {@link push} allows, with `x` and `y` arrays of numbers of equal length.
+   */
   loadStateDict(stateDict: { series: Record<string, ChartSeries> }): void {
-    const saved = stateDict?.series;
-    if (saved === null || typeof saved !== 'object') {
-      throw new TypeError('ChartFeed.loadStateDict: expected { series: { name: { x, y } } } as made by stateDict().');
+    const where = 'ChartFeed.loadStateDict';
+    const { series } = checkStateDict(where, stateDict, ['series']);
+    const saved = checkPlainObject(where, "state dict entry 'series'", series, 'an object of { x, y } series');
+    const loaded: Record<string, ChartSeries> = {};
+    for (const [name, s] of Object.entries(saved)) {
+      checkKeyName(where, "a series' name", name);
+      const { x, y } = checkStateDict(where, s, ['x', 'y']) as { x: unknown; y: unknown };
+      for (const [axis, values] of [
+        ['x', x],
+        ['y', y],
+      ] as const) {
+        if (!Array.isArray(values) || !values.every((v) => typeof v === 'number')) {
+          failType(where, `series '${name}': its ${axis}`, 'an array of numbers', values);
+        }
+      }
+      if ((x as number[]).length !== (y as number[]).length) {
+        failRange(where, `series '${name}'`, 'x and y arrays of equal length', s);
+      }
+      loaded[name] = { x: [...(x as number[])], y: [...(y as number[])] };
     }
     for (const name of Object.keys(this.#series)) this.#changed.add(name);
-    this.#series = {};
-    for (const [name, s] of Object.entries(saved)) {
-      if (!Array.isArray(s?.x) || !Array.isArray(s?.y) || s.x.length !== s.y.length) {
-        throw new TypeError(`ChartFeed.loadStateDict: series '${name}' should have x and y arrays of equal length.`);
-      }
-      this.#series[name] = { x: [...s.x], y: [...s.y] };
-      this.#changed.add(name);
-    }
+    this.#series = loaded;
+    for (const name of Object.keys(loaded)) this.#changed.add(name);
     this.#schedule();
   }
 
@@ -150,6 +175,7 @@ export class ChartFeed {
  * fallback because hidden tabs get no frames (and workers have no `requestAnimationFrame` at all).
  */
 export const animationFrameScheduler: FrameScheduler = (flush) => {
+  checkFunction('animationFrameScheduler', 'argument flush', flush, '() => void');
   let done = false;
   const once = () => {
     if (done) return;

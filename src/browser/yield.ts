@@ -62,6 +62,10 @@ export interface EventLoopYielderOptions {
  * for (const engine of [trainer, evaluator]) yielder.attach(engine, Events.ITERATION_STARTED.or(Events.ITERATION_COMPLETED));
  */
 export class EventLoopYielder extends EventHandler {
+  protected override get handlerName(): string {
+    return 'EventLoopYielder';
+  }
+
   readonly #budgetMs: number;
   /** When the current task's work began: the yielder's creation, or the end of its last yield. */
   #last = now();

@@ -159,7 +159,9 @@ describe('DataLoader over async sources', () => {
     const source = counting(7, true);
     const loader = new DataLoader(source, { batchSize: 3 });
     expect(loader.isAsync).toBe(true);
-    expect((loader as unknown as { [Symbol.iterator]: unknown })[Symbol.iterator]).toBeUndefined();
+    expect(() => [...(loader as unknown as Iterable<number[]>)]).toThrow(
+      /can only be iterated asynchronously.*for await/,
+    );
     const batches: number[][] = [];
     for await (const b of loader) batches.push(b);
     expect(batches).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
@@ -260,6 +262,32 @@ describe('DataLoader over a TensorDataset', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(items.some((t) => t.isDisposed)).toBe(false);
     tf.dispose(items);
+  });
+});
+
+describe('DataLoader misuse gives clear errors', () => {
+  it('for...of over an async loader points to for await', () => {
+    const loader = new DataLoader({ length: 4, get: async (i: number) => i }, { batchSize: 2 });
+    const message =
+      "DataLoader: this loader's dataset.get is an async function, so it can only be iterated asynchronously, got a " +
+      'synchronous iteration (for...of, spreading, Array.from). Use for await (const batch of loader); ' +
+      'engine.run(loader) does that by itself.';
+    expect(() => {
+      for (const _batch of loader as unknown as Iterable<number[]>) break;
+    }).toThrow(message);
+    expect(() => Array.from(loader as unknown as Iterable<number[]>)).toThrow(message);
+  });
+
+  it('a collate that returns a promise is refused instead of becoming the batch', async () => {
+    const loader = new DataLoader([1, 2, 3], { batchSize: 2, collate: async (items: number[]) => items });
+    expect(() => [...loader]).toThrow(
+      /^DataLoader: option collate should be a synchronous function \(items\) => batch/,
+    );
+    await expect(
+      (async () => {
+        for await (const _batch of loader) break;
+      })(),
+    ).rejects.toThrow(/It returned a promise, which would become the batch/);
   });
 });
 

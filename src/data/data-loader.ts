@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkBoolean, checkFunction, checkInteger, checkOptions, failRange, failType } from '../internal';
+import { ASYNC_ONLY, checkBoolean, checkFunction, checkInteger, checkOptions, failRange, failType } from '../internal';
 import { createGenerator, type SeededGenerator } from './random';
 import { TensorDataset } from './tensor-dataset';
 
@@ -205,8 +205,17 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
     this.isAsync = this.#kind === 'indexed' && isAsyncFunction((dataset as IndexedSource<T>).get);
     this.#collate = collate ?? null;
     if (this.isAsync) {
-      // Not sync-iterable: consumers that test for Symbol.iterator (such as Engine.run) then use Symbol.asyncIterator.
-      Object.defineProperty(this, Symbol.iterator, { value: undefined, configurable: true });
+      // Not sync-iterable: for...of and spreading get an error pointing to for await; Engine.run, which tells such a
+      // method apart (it is marked ASYNC_ONLY), uses Symbol.asyncIterator.
+      const refuse = () => {
+        throw new TypeError(
+          "DataLoader: this loader's dataset.get is an async function, so it can only be iterated asynchronously, got a " +
+            'synchronous iteration (for...of, spreading, Array.from). Use for await (const batch of loader); ' +
+            'engine.run(loader) does that by itself.',
+        );
+      };
+      Object.defineProperty(refuse, ASYNC_ONLY, { value: true });
+      Object.defineProperty(this, Symbol.iterator, { value: refuse, configurable: true });
     }
   }
 
@@ -278,8 +287,8 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
 
   /**
    * Starts the next pass (synchronous); a shuffled loader without a `seed` draws the pass's seed from `Math.random`
-   * now. A loader whose `dataset.get` is an async function has no sync iterator (`loader[Symbol.iterator]` is
-   * undefined): iterate it with `for await`.
+   * now. A loader whose `dataset.get` is an async function cannot be iterated synchronously: its `[Symbol.iterator]`
+   * throws a TypeError saying to iterate it with `for await`.
    */
   [Symbol.iterator](): Iterator<B> {
     return this.#nextPass()[Symbol.iterator]();
@@ -389,6 +398,16 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
     } catch (error) {
       tf.dispose(created);
       throw error;
+    }
+    if (isPromiseLike(batch)) {
+      tf.dispose(created);
+      failType(
+        'DataLoader',
+        'option collate',
+        'a synchronous function (items) => batch',
+        this.#collate,
+        'It returned a promise, which would become the batch: load asynchronously in dataset.get (an async get makes the loader async-iterable) and keep collate synchronous.',
+      );
     }
     const fromItems = created.length > 0 ? new Set<tf.Tensor>() : collectTensors(items, new Set());
     const owned = new Set(created);

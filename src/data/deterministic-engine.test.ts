@@ -263,9 +263,9 @@ describe('DeterministicEngine state dict', () => {
     const engine = new DeterministicEngine(() => {});
     const base = { iteration: 0, epochLength: 2, maxEpochs: 1 };
     expect(() => engine.loadStateDict({ ...base, seed: 1 })).toThrow(/'rngStates' is absent.*rngStates: null/);
-    expect(() => engine.loadStateDict({ ...base, seed: 1.5, rngStates: getRandomState() })).toThrow(TypeError);
+    expect(() => engine.loadStateDict({ ...base, seed: 1.5, rngStates: getRandomState() })).toThrow(RangeError);
     expect(() => engine.loadStateDict({ ...base, seed: 1, rngStates: { version: 1 } })).toThrow(
-      /rngStates should be a snapshot from getRandomState\(\) or null/,
+      /'rngStates' should be a snapshot from getRandomState\(\) .* or null/,
     );
     engine.loadStateDict({ ...base, rngStates: getRandomState() });
     expect(engine.state.seed).toBeNull();
@@ -341,7 +341,7 @@ describe('DeterministicEngine state dict', () => {
     const engine = new DeterministicEngine(() => {});
     const base = { epochLength: 4, maxEpochs: 3, rngStates: null };
     expect(() => engine.loadStateDict({ ...base, iteration: 6, epochCompleted: false })).toThrow(
-      /^DeterministicEngine\.loadStateDict: state dict entry epochCompleted should be true, or false only at the end of an epoch .* Here iteration is 6 and epochLength 4\.$/,
+      /^DeterministicEngine\.loadStateDict: state dict entry 'epochCompleted' should be true, or false only at the end of an epoch .* Here iteration is 6 and epochLength 4\.$/,
     );
     expect(() => engine.loadStateDict({ ...base, iteration: 8, epochCompleted: 'no' })).toThrow(TypeError);
     engine.loadStateDict({ ...base, iteration: 8, epochCompleted: false });
@@ -511,5 +511,37 @@ describe('plain Engine for contrast', () => {
     engine.loadStateDict({ iteration: 2, epochLength: 4, maxEpochs: 1 });
     await engine.run(range(4));
     expect(seen).toEqual([0, 1]);
+  });
+});
+
+describe('DeterministicEngine.loadStateDict checks seed and rngStates by value', () => {
+  const base = { iteration: 4, epochLength: 2, maxEpochs: 3 };
+
+  it('rejects an RNG state that is not a permutation (Math.random() would hang on it), loading nothing', () => {
+    const engine = new DeterministicEngine(() => {});
+    engine.loadStateDict({ ...base, seed: 7, rngStates: getRandomState() });
+    const zeros = structuredClone(getRandomState());
+    zeros.mathRandom.S.fill(0);
+    expect(() =>
+      engine.loadStateDict({ iteration: 2, epochLength: 2, maxEpochs: 3, seed: 8, rngStates: zeros }),
+    ).toThrow(
+      /^DeterministicEngine\.loadStateDict: state dict entry 'rngStates' should be a snapshot from getRandomState\(\).*not a permutation of 0\.\.255/,
+    );
+    expect([engine.state.iteration, engine.state.seed]).toEqual([4, 7]);
+    expect(() => engine.loadStateDict({ ...base, seed: Number.NaN, rngStates: getRandomState() })).toThrow(
+      "DeterministicEngine.loadStateDict: state dict entry 'seed' should be a safe integer or null, got NaN.",
+    );
+  });
+
+  it('accepts a null seed and null rngStates (nothing to restore), and still checks the engine entries', () => {
+    const engine = new DeterministicEngine(() => {});
+    engine.loadStateDict({ ...base, seed: null, rngStates: null });
+    expect([engine.state.iteration, engine.state.seed]).toEqual([4, null]);
+    expect(() => engine.loadStateDict({ ...base, iteration: 7, seed: 1, rngStates: null })).toThrow(
+      /^Engine\.loadStateDict: state dict entry 'iteration' should be at most maxEpochs × epochLength = 3 × 2 = 6/,
+    );
+    expect(() => engine.loadStateDict({ ...base, seed: 1, rngStates: null, sede: 2 })).toThrow(
+      /unknown state dict entry 'sede'/,
+    );
   });
 });

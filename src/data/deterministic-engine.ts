@@ -2,9 +2,20 @@
 // run continues bit for bit. A little over 400 lines: fast-forwarding each kind of data (DataLoader, sync and async
 // iterables, sized or not) and the state dict's own checks, kept here beside the loadStateDict they guard.
 import { Engine, Events, type ProcessFunction, type RunData, type RunOptions, type State } from '../engine';
-import { describeValue, failRange, failType, isThenable, lengthOf, planLoad } from '../internal';
+import {
+  checkFunction,
+  checkInteger,
+  describeValue,
+  failRange,
+  failType,
+  hasSyncIterator,
+  isPlainObject,
+  isThenable,
+  lengthOf,
+  planLoad,
+} from '../internal';
 import { DataLoader } from './data-loader';
-import { getRandomState, isRandomState, manualSeed, type RandomState, setRandomState } from './random';
+import { checkRandomState, getRandomState, manualSeed, type RandomState, setRandomState } from './random';
 
 type DataIterator<B> = Iterator<B> | AsyncIterator<B>;
 
@@ -71,7 +82,9 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
    * @param processFunction `(engine, batch) => output`, as for {@link Engine}.
    */
   constructor(processFunction: ProcessFunction<B, O>) {
-    super(processFunction);
+    super(
+      checkFunction('DeterministicEngine', 'argument processFunction', processFunction, '(engine, batch) => output'),
+    );
     this.addEventHandler(Events.STARTED, () => this.#onStarted());
     const close = () => {
       this.#isEpochOpen = false;
@@ -112,7 +125,10 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
    * {@link getRandomState} snapshot, or null to leave the random state as it is) and, optionally, `seed` (a safe
    * integer or null). Without a seed, STARTED draws one from `Math.random`, as a new run does: call `manualSeed` with
    * the original run's seed first and the data order is the original's (the reference's own example).
-   * @throws Error when `rngStates` is absent; TypeError when `seed` or `rngStates` is malformed.
+   * @throws Error when `rngStates` is absent; TypeError or RangeError when `seed`, `rngStates` or `epochCompleted` is
+   *   malformed (a `seed` that is not a safe integer, `rngStates` that are not a snapshot from getRandomState(), e.g.
+   *   with an `S` that is not a permutation of 0..255, on which `Math.random()` would never return), or when the
+   *   engine's own entries are (see {@link Engine.loadStateDict}). Nothing changes when it throws.
    * @example
    * trainer.loadStateDict({ epoch: 1, epochLength: 5, maxEpochs: 2, rngStates: null }); // resume at epoch 2
    * manualSeed(56); // the seed of the original run
@@ -120,7 +136,7 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
    */
   override loadStateDict(stateDict: Record<string, unknown>): void {
     this.#checkOwnEntries(stateDict);
-    super.loadStateDict(stateDict);
+    super.loadStateDict(engineEntries(stateDict));
     const {
       seed = null,
       rngStates,
@@ -144,54 +160,50 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
   /** Checks a state dict as {@link DeterministicEngine.loadStateDict} does; returns the function that loads it. */
   override [planLoad](stateDict: Record<string, unknown>): () => void {
     this.#checkOwnEntries(stateDict);
-    super[planLoad](stateDict);
+    super[planLoad](engineEntries(stateDict));
     return () => this.loadStateDict(stateDict);
   }
 
   /** Checks the entries a DeterministicEngine adds to the engine's state dict. */
   #checkOwnEntries(stateDict: Record<string, unknown>): void {
     const where = 'DeterministicEngine.loadStateDict';
-    if (stateDict !== null && typeof stateDict === 'object') {
-      if (!('rngStates' in stateDict)) {
-        throw new Error(
-          `${where}: required state attribute 'rngStates' is absent in the provided stateDict (keys: ${Object.keys(stateDict).join(', ')}). ` +
-            'Save it with DeterministicEngine.stateDict(), or pass rngStates: null to resume without restoring the random state.',
-        );
-      }
-      const { seed = null, rngStates } = stateDict;
-      if (seed !== null && !Number.isSafeInteger(seed)) {
-        failType(where, 'state dict entry seed', 'a safe integer or null', seed);
-      }
-      if (rngStates !== null && !isRandomState(rngStates)) {
-        failType(where, 'state dict entry rngStates', 'a snapshot from getRandomState() or null', rngStates);
-      }
-      const { epochCompleted = true, iteration, epochLength } = stateDict;
-      if (typeof epochCompleted !== 'boolean') {
-        failType(
-          where,
-          'state dict entry epochCompleted',
-          'a boolean (false: EPOCH_COMPLETED still to fire)',
-          epochCompleted,
-        );
-      }
-      if (
-        !epochCompleted &&
-        !(
-          Number.isSafeInteger(iteration) &&
-          Number.isSafeInteger(epochLength) &&
-          (epochLength as number) > 0 &&
-          (iteration as number) > 0 &&
-          (iteration as number) % (epochLength as number) === 0
-        )
-      ) {
-        failRange(
-          where,
-          'state dict entry epochCompleted',
-          'true, or false only at the end of an epoch (iteration a positive multiple of epochLength)',
-          epochCompleted,
-          `Here iteration is ${describeValue(iteration)} and epochLength ${describeValue(epochLength)}.`,
-        );
-      }
+    // Not an object: the Engine says what is wrong with it.
+    if (!isPlainObject(stateDict)) return;
+    if (!('rngStates' in stateDict)) {
+      throw new Error(
+        `${where}: required state attribute 'rngStates' is absent in the provided stateDict (keys: ${Object.keys(stateDict).join(', ')}). ` +
+          'Save it with DeterministicEngine.stateDict(), or pass rngStates: null to resume without restoring the random state.',
+      );
+    }
+    const { seed = null, rngStates } = stateDict;
+    if (seed !== null) checkInteger(where, "state dict entry 'seed'", seed, { expected: 'a safe integer or null' });
+    if (rngStates !== null) checkRandomState(where, "state dict entry 'rngStates'", rngStates, { nullable: true });
+    const { epochCompleted = true, iteration, epochLength } = stateDict;
+    if (typeof epochCompleted !== 'boolean') {
+      failType(
+        where,
+        "state dict entry 'epochCompleted'",
+        'a boolean (false: EPOCH_COMPLETED still to fire)',
+        epochCompleted,
+      );
+    }
+    if (
+      !epochCompleted &&
+      !(
+        Number.isSafeInteger(iteration) &&
+        Number.isSafeInteger(epochLength) &&
+        (epochLength as number) > 0 &&
+        (iteration as number) > 0 &&
+        (iteration as number) % (epochLength as number) === 0
+      )
+    ) {
+      failRange(
+        where,
+        "state dict entry 'epochCompleted'",
+        'true, or false only at the end of an epoch (iteration a positive multiple of epochLength)',
+        epochCompleted,
+        `Here iteration is ${describeValue(iteration)} and epochLength ${describeValue(epochLength)}.`,
+      );
     }
   }
 
@@ -415,11 +427,21 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
   }
 }
 
+/**
+ * The entries of a state dict that are the Engine's to check and load: all but those a DeterministicEngine adds (the
+ * Engine rejects entries it does not know). Anything but a plain object goes through, for the Engine to reject.
+ */
+function engineEntries(stateDict: Record<string, unknown>): Record<string, unknown> {
+  if (!isPlainObject(stateDict)) return stateDict;
+  const { seed: _seed, rngStates: _rngStates, epochCompleted: _epochCompleted, ...entries } = stateDict;
+  return entries;
+}
+
 /** True when the engine iterates `data` asynchronously (it has no sync iterator). */
 function isAsyncOnly(data: unknown): boolean {
   return (
     data != null &&
-    typeof (data as Iterable<unknown>)[Symbol.iterator] !== 'function' &&
+    !hasSyncIterator(data) &&
     typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
   );
 }

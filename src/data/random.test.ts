@@ -112,6 +112,46 @@ describe('getRandomState / setRandomState', () => {
   });
 });
 
+describe('a random state that is not a permutation', () => {
+  const withS = (change: (S: number[]) => void) => {
+    const state = structuredClone(getRandomState());
+    change(state.mathRandom.S);
+    return state;
+  };
+
+  it('is rejected before it is installed: on S all zeros Math.random() would loop forever', () => {
+    manualSeed(3);
+    const expected = draws(3);
+    manualSeed(3);
+    for (const broken of [
+      withS((S) => S.fill(0)),
+      withS((S) => {
+        S[1] = S[0]!;
+      }),
+      withS((S) => {
+        S[255] = 7.5;
+      }),
+    ]) {
+      expect(() => setRandomState(broken)).toThrow(TypeError);
+      expect(() => setRandomState(broken)).toThrow(/setRandomState: argument state should be a snapshot/);
+    }
+    expect(() => setRandomState(withS((S) => S.fill(0)))).toThrow(
+      /S is not a permutation of 0\.\.255 \(0 appears 256 times, 1 is missing\): such a state would make Math\.random\(\) loop forever/,
+    );
+    // Nothing was installed: the sequence goes on where it was.
+    expect(draws(3)).toEqual(expected);
+  });
+
+  it('names unknown keys and out-of-range counters', () => {
+    const state = getRandomState();
+    expect(() => setRandomState({ ...state, extra: 1 })).toThrow(/unknown key 'extra'/);
+    expect(() => setRandomState({ ...state, mathRandom: { ...state.mathRandom, i: 256 } })).toThrow(
+      /mathRandom\.i is 256, not an integer in \[0, 255\]/,
+    );
+    expect(() => setRandomState(state)).not.toThrow();
+  });
+});
+
 describe('keepRandomState', () => {
   it('restores the sequence after a sync function that reseeds and draws, and returns its result', () => {
     manualSeed(5);

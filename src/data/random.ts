@@ -23,7 +23,7 @@
  * @module
  */
 import seedrandom from 'seedrandom';
-import { checkFunction, checkInteger, describeValue } from '../internal';
+import { checkFunction, checkInteger, describeValue, isPlainObject } from '../internal';
 
 /** The internal state of an ARC4 generator, as seedrandom reports it. */
 interface Arc4State {
@@ -97,33 +97,72 @@ export function getRandomState(): RandomState {
   return { version: 1, mathRandom: ensureInstalled().state() };
 }
 
-function isArc4State(value: unknown): value is Arc4State {
-  if (typeof value !== 'object' || value === null) return false;
-  const { i, j, S } = value as Record<string, unknown>;
-  const isByte = (x: unknown) => Number.isInteger(x) && (x as number) >= 0 && (x as number) < 256;
-  return isByte(i) && isByte(j) && Array.isArray(S) && S.length === 256 && S.every(isByte);
+const isByte = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) < 256;
+
+/** What is wrong with `value` as a snapshot from {@link getRandomState}, or null when nothing is. */
+function randomStateProblem(value: unknown): string | null {
+  if (!isPlainObject(value)) return 'it is not an object';
+  const unknown = Object.keys(value).find((key) => key !== 'version' && key !== 'mathRandom');
+  if (unknown !== undefined) return `it has an unknown key '${unknown}'`;
+  if (value.version !== 1) return `its version is ${describeValue(value.version)}, not 1`;
+  const arc4 = value.mathRandom;
+  if (!isPlainObject(arc4)) return `its mathRandom is ${describeValue(arc4)}, not { i, j, S }`;
+  const unknownInner = Object.keys(arc4).find((key) => key !== 'i' && key !== 'j' && key !== 'S');
+  if (unknownInner !== undefined) return `its mathRandom has an unknown key '${unknownInner}'`;
+  for (const key of ['i', 'j'] as const) {
+    if (!isByte(arc4[key])) return `its mathRandom.${key} is ${describeValue(arc4[key])}, not an integer in [0, 255]`;
+  }
+  const S = arc4.S;
+  if (!Array.isArray(S) || S.length !== 256) {
+    return `its mathRandom.S is ${Array.isArray(S) ? `an array of length ${S.length}` : describeValue(S)}, not 256 bytes`;
+  }
+  const bad = S.findIndex((x) => !isByte(x));
+  if (bad >= 0) return `its mathRandom.S[${bad}] is ${describeValue(S[bad])}, not an integer in [0, 255]`;
+  // ARC4 swaps entries of S and never changes the multiset: S must be a permutation of 0..255, or Math.random()
+  // (which draws until it has 52 random bits) can spin forever on a state that only ever yields zeros.
+  const seen = new Uint16Array(256);
+  for (const x of S as number[]) seen[x]! += 1;
+  const twice = seen.findIndex((count) => count > 1);
+  if (twice >= 0) {
+    return `its mathRandom.S is not a permutation of 0..255 (${twice} appears ${seen[twice]} times, ${seen.indexOf(0)} is missing): such a state would make Math.random() loop forever`;
+  }
+  return null;
 }
 
 /** True when `value` is a snapshot from {@link getRandomState} (or a JSON copy of one). */
 export function isRandomState(value: unknown): value is RandomState {
-  const s = value as Partial<RandomState> | null;
-  return typeof s === 'object' && s !== null && s.version === 1 && isArc4State(s.mathRandom);
+  return randomStateProblem(value) === null;
+}
+
+/**
+ * Throws a TypeError unless `value` is a snapshot from {@link getRandomState}, saying what is wrong with it (a value
+ * out of range, an `S` that is not a permutation of 0..255, an unknown key). The message names `where` and `subject`;
+ * `nullable` says that null is accepted too (the caller lets it through).
+ */
+export function checkRandomState(
+  where: string,
+  subject: string,
+  value: unknown,
+  { nullable = false }: { nullable?: boolean } = {},
+): asserts value is RandomState {
+  const problem = randomStateProblem(value);
+  if (problem === null) return;
+  throw new TypeError(
+    `${where}: ${subject} should be a snapshot from getRandomState() ({ version: 1, mathRandom: { i, j, S } })${nullable ? ' or null' : ''}, got ${describeValue(value)}: ${problem}. Pass what getRandomState() returned, unchanged.`,
+  );
 }
 
 /**
  * Restores a snapshot taken by {@link getRandomState}.
  *
  * @param state The snapshot (a parsed JSON copy works too).
- * @throws TypeError when `state` is not such a snapshot.
+ * @throws TypeError when `state` is not such a snapshot, e.g. when its `S` is not a permutation of 0..255 (a state
+ *   no generator reaches, on which `Math.random()` would never return).
  * @example
  * setRandomState(JSON.parse(localStorage.rng));
  */
 export function setRandomState(state: unknown): void {
-  if (!isRandomState(state)) {
-    throw new TypeError(
-      `setRandomState: argument state should be a snapshot from getRandomState() ({ version: 1, mathRandom: { i, j, S } }), got ${describeValue(state)}.`,
-    );
-  }
+  checkRandomState('setRandomState', 'argument state', state);
   // seedrandom copies the given state into a fresh generator; the seed string is then irrelevant.
   const { i, j, S } = state.mathRandom;
   install(seedrandom('', { state: { i, j, S: S.slice() } }) as seedrandom.StatefulPRNG<Arc4State>);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DataLoader } from './data-loader';
 import { TensorDataset } from './tensor-dataset';
 
 beforeAll(async () => {
@@ -58,5 +59,38 @@ describe('TensorDataset', () => {
     expect(() => new TensorDataset(s)).toThrow(/scalar/);
     s.dispose();
     expect(() => new TensorDataset(s)).toThrow(/disposed/);
+  });
+});
+
+describe('TensorDataset with a tensor disposed behind its back', () => {
+  it('says which tensor, at construction and at batch time, instead of a tfjs TypeError', () => {
+    const x = tf.zeros([4, 2]);
+    x.dispose();
+    expect(() => new TensorDataset(x)).toThrow(
+      'TensorDataset: argument 0 should be a live tensor, got a disposed float32 tensor of shape [4,2]. It was disposed before the data set was made.',
+    );
+    const y = tf.zeros([4]);
+    const z = tf.zeros([4, 3]);
+    const ds = new TensorDataset(y, z);
+    z.dispose();
+    for (const batch of [() => ds.slice(0, 2), () => ds.gather([0, 1])]) {
+      expect(batch).toThrow(
+        /^TensorDataset\.(slice|gather): the data set's tensor 1 should be a live tensor, got a disposed float32 tensor of shape \[4,3\]\. It was disposed while the data set was in use/,
+      );
+    }
+    expect(() => [...new DataLoader(ds, { batchSize: 2, shuffle: true })]).toThrow(
+      /^TensorDataset\.gather: the data set's tensor 1/,
+    );
+    y.dispose();
+  });
+
+  it('rejects row indices outside the data set (the CPU backend would read garbage or throw deep in tfjs)', () => {
+    const ds = new TensorDataset(tf.zeros([4, 2]));
+    expect(() => ds.gather([0, 4])).toThrow(
+      'TensorDataset.gather: row index at 1 should be an integer in [0, 3] (the data set has 4 rows), got 4.',
+    );
+    expect(() => ds.gather(Int32Array.from([-1]))).toThrow(/row index at 0 should be an integer in \[0, 3\].*, got -1/);
+    expect(() => ds.gather('01' as never)).toThrow(/argument indices should be an Int32Array/);
+    ds.dispose();
   });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { failType } from '../internal';
+import { failRange, failType } from '../internal';
 
 /**
  * A data set made of tensors that share their first dimension (one row per example), e.g. inputs and labels.
@@ -31,7 +31,7 @@ export class TensorDataset {
     tensors.forEach((t, k) => {
       if (!(t instanceof tf.Tensor)) failType('TensorDataset', `argument ${k}`, 'a tf.Tensor', t);
       if (t.isDisposed) {
-        throw new TypeError(`TensorDataset: tensor ${k} is already disposed.`);
+        failType('TensorDataset', `argument ${k}`, 'a live tensor', t, 'It was disposed before the data set was made.');
       }
       if (t.rank === 0) {
         throw new TypeError(
@@ -59,6 +59,28 @@ export class TensorDataset {
    * const [x, y] = ds.gather([3, 0, 7]);
    */
   gather(indices: Int32Array | readonly number[] | tf.Tensor1D): tf.Tensor[] {
+    this.#checkLive('TensorDataset.gather');
+    if (!(indices instanceof tf.Tensor)) {
+      if (!Array.isArray(indices) && !(indices instanceof Int32Array)) {
+        failType(
+          'TensorDataset.gather',
+          'argument indices',
+          'an Int32Array, an array of row indices or a tf.Tensor1D',
+          indices,
+        );
+      }
+      for (let i = 0; i < indices.length; i++) {
+        const index = indices[i];
+        if (!Number.isInteger(index) || index < 0 || index >= this.length) {
+          failRange(
+            'TensorDataset.gather',
+            `row index at ${i}`,
+            `an integer in [0, ${this.length - 1}] (the data set has ${this.length} rows)`,
+            index,
+          );
+        }
+      }
+    }
     return tf.tidy(() => {
       const idx = indices instanceof tf.Tensor ? indices : tf.tensor1d(Int32Array.from(indices), 'int32');
       return this.tensors.map((t) => tf.gather(t, idx));
@@ -71,12 +93,28 @@ export class TensorDataset {
    * @returns New tensors, one per data set tensor, owned by the caller.
    */
   slice(start: number, size: number): tf.Tensor[] {
+    this.#checkLive('TensorDataset.slice');
     if (!Number.isInteger(start) || !Number.isInteger(size) || start < 0 || size < 0 || start + size > this.length) {
       throw new RangeError(
         `TensorDataset.slice: rows [${start}, ${start + size}) are outside the data set of length ${this.length}.`,
       );
     }
     return this.tensors.map((t) => tf.slice(t, [start], [size]));
+  }
+
+  /** Throws when a tensor of the data set was disposed after it was made (tfjs would fail without saying which). */
+  #checkLive(where: string): void {
+    const k = this.tensors.findIndex((t) => t.isDisposed);
+    if (k >= 0) {
+      failType(
+        where,
+        `the data set's tensor ${k}`,
+        'a live tensor',
+        this.tensors[k],
+        'It was disposed while the data set was in use: the data set keeps the tensors it is given, so dispose them ' +
+          'only when done, with dataset.dispose().',
+      );
+    }
   }
 
   /** Disposes the data set's tensors. */

@@ -7,9 +7,11 @@
 
 import {
   checkFunction,
+  checkKeyName,
   checkOptions,
   describeValue,
   failType,
+  hasSyncIterator,
   isIterable,
   isPlainObject,
   isThenable,
@@ -165,18 +167,31 @@ export class Engine<Batch = unknown, Output = unknown> {
     if (eventToAttr !== undefined && !isPlainObject(eventToAttr)) {
       failType(where, 'option eventToAttr', 'an object mapping event names to state attributes', eventToAttr);
     }
-    events.forEach((event, index) => {
+    // Everything is checked before anything is registered.
+    const names = events.map((event, index) => {
       if (!isEventLike(event) || event instanceof FilteredEvent) {
         failType(where, `value at ${index} of events`, 'an event made by defineEvents or a string', event);
       }
       const name = eventName(event);
+      const attr = eventToAttr !== undefined && Object.hasOwn(eventToAttr, name) ? eventToAttr[name] : undefined;
+      if (attr !== undefined) {
+        checkKeyName(
+          where,
+          `option eventToAttr's '${name}'`,
+          attr,
+          'It names the state attribute that counts the event.',
+        );
+      }
+      return name;
+    });
+    for (const name of names) {
       this.#allowedEvents.add(name);
-      const attr = eventToAttr?.[name];
+      const attr = eventToAttr !== undefined && Object.hasOwn(eventToAttr, name) ? eventToAttr[name] : undefined;
       if (attr !== undefined) {
         this.#eventToAttr.set(name, attr);
         if (!(attr in this.state)) this.state[attr] = 0;
       }
-    });
+    }
   }
 
   /**
@@ -261,6 +276,9 @@ export class Engine<Batch = unknown, Output = unknown> {
 
   /** True when `handler` is registered on `event` (any filter), or on any event when `event` is omitted. */
   hasEventHandler(handler: Handler<this>, event?: EventLike): boolean {
+    if (event !== undefined && !isEventLike(event)) {
+      failType('Engine.hasEventHandler', 'argument event', 'an event, or undefined for any event', event);
+    }
     const lists = event === undefined ? [...this.#handlers.values()] : [this.#handlers.get(eventName(event)) ?? []];
     return lists.some((list) => list.some((registration) => registration.handler === handler));
   }
@@ -463,7 +481,10 @@ export class Engine<Batch = unknown, Output = unknown> {
     const dict: Record<string, unknown> = { iteration: state.iteration, epochLength: state.epochLength };
     if (state.maxIters !== null) dict.maxIters = state.maxIters;
     else dict.maxEpochs = state.maxEpochs;
-    for (const key of this.stateDictUserKeys) dict[key] = state[key];
+    for (const key of this.stateDictUserKeys) {
+      checkKeyName('Engine.stateDict', 'a name in stateDictUserKeys', key, 'It names a state attribute to save.');
+      dict[key] = state[key];
+    }
     return dict;
   }
 
@@ -522,7 +543,7 @@ export class Engine<Batch = unknown, Output = unknown> {
       this._dataIterator = (function* () {
         for (let i = 0; i < length; i++) yield undefined as Batch;
       })();
-    } else if (typeof (data as Iterable<Batch>)[Symbol.iterator] === 'function') {
+    } else if (hasSyncIterator(data)) {
       this._dataIterator = (data as Iterable<Batch>)[Symbol.iterator]();
     } else {
       this._dataIterator = (data as AsyncIterable<Batch>)[Symbol.asyncIterator]();

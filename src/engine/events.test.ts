@@ -67,10 +67,10 @@ describe('Events: callable events and filters', () => {
   });
 
   it.each([
-    [Events.ITERATION_COMPLETED, 'iteration', 0, []],
+    [Events.ITERATION_COMPLETED, 'iteration', 2, [1]],
     [Events.ITERATION_COMPLETED, 'iteration', 300, nums(1, 299)],
     [Events.ITERATION_COMPLETED, 'iteration', 501, nums(1, 500)],
-    [Events.EPOCH_COMPLETED, 'epoch', 0, []],
+    [Events.EPOCH_COMPLETED, 'epoch', 2, [1]],
     [Events.EPOCH_COMPLETED, 'epoch', 3, [1, 2]],
     [Events.EPOCH_COMPLETED, 'epoch', 6, [1, 2, 3, 4, 5]],
   ] as const)('before (exclusive): %s tests %s, before %i', async (event, attr, before, expected) => {
@@ -214,9 +214,16 @@ describe('Events: callable events and filters', () => {
       expect(call).toThrow(message);
     });
 
-    it('accepts before: 0 and after: 0', () => {
-      expect(Events.ITERATION_STARTED({ before: 0 })).toBeInstanceOf(FilteredEvent);
+    it('accepts after: 0, and rejects before/after ranges with no integer inside (they could never fire)', () => {
       expect(Events.ITERATION_STARTED({ after: 0 })).toBeInstanceOf(FilteredEvent);
+      expect(Events.ITERATION_STARTED({ before: 2 })).toBeInstanceOf(FilteredEvent);
+      for (const options of [{ before: 0 }, { before: 1 }, { before: 2, after: 5 }, { before: 3, after: 2 }]) {
+        expect(() => Events.ITERATION_STARTED(options)).toThrow(RangeError);
+        expect(() => Events.ITERATION_STARTED(options)).toThrow(/would never fire/);
+      }
+      expect(() => Events.EPOCH_COMPLETED({ every: 2, before: 4, after: 3 })).toThrow(
+        'Events.EPOCH_COMPLETED(...): arguments before and after leave no value to fire on',
+      );
     });
   });
 });

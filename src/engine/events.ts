@@ -108,7 +108,13 @@ export function isCallableEvent(value: unknown): value is CallableEvent {
 
 /** The name of an event, a filtered event, or a custom event given as a string. */
 export function eventName(event: EventLike): string {
-  return typeof event === 'string' ? event : event.name;
+  if (typeof event === 'string') return event;
+  if (!isEventLike(event)) {
+    throw new TypeError(
+      `eventName: argument event should be an event (e.g. Events.EPOCH_COMPLETED), a filtered event or a custom event's name, got ${describeValue(event)}.`,
+    );
+  }
+  return event.name;
 }
 
 const callableEvents = new WeakSet<CallableEvent>();
@@ -187,6 +193,13 @@ function buildFilter(name: string, options: FilterOptions | undefined): EventFil
   }
   const upper = before ?? Number.POSITIVE_INFINITY;
   const lower = after ?? 0;
+  if (upper <= lower + 1) {
+    throw new RangeError(
+      `${where}: arguments before and after leave no value to fire on: it fires when after < value < before, and ` +
+        `no integer lies strictly between after ${lower} and before ${upper}, so it would never fire, got ${describeValue(options)}. ` +
+        'Widen the range (before > after + 1), or use { once: n } for a single value.',
+    );
+  }
   if (every === undefined) return (_engine, value) => value > lower && value < upper;
   return (_engine, value) => value > lower && value < upper && (value - lower - 1) % every === 0;
 }

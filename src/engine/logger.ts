@@ -1,3 +1,4 @@
+import { describeValue } from '../internal';
 /** Where kindling writes its warnings and notes. Replace it with {@link setLogger}; silence it with `setLogger(silentLogger)`. */
 export interface Logger {
   debug(message: string): void;
@@ -35,7 +36,7 @@ export function setLogger(logger: Logger): Logger {
   for (const method of ['debug', 'info', 'warn', 'error'] as const) {
     if (typeof logger?.[method] !== 'function') {
       throw new TypeError(
-        `setLogger: the logger should have a ${method}(message) method; pass e.g. silentLogger or console.`,
+        `setLogger: the logger should have a ${method}(message) method, got ${describeValue(logger)}; pass e.g. silentLogger or console.`,
       );
     }
   }

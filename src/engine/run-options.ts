@@ -3,11 +3,11 @@
 import {
   checkInteger,
   checkOptions,
+  checkStateDict,
   describeValue,
+  failRange,
   failType,
   isIterable,
-  isPlainObject,
-  UNSAFE_KEYS,
 } from '../internal';
 
 /** run()'s options, checked: at most one of `maxEpochs` / `maxIters`, each a positive integer or null. */
@@ -24,9 +24,9 @@ export function readRunOptions(data: unknown, options: unknown): RunLimits {
   if (data != null && !isIterable(data)) failType(where, 'argument data', 'iterable or async iterable', data);
   const { maxEpochs = null, maxIters = null, epochLength = null } = given;
   const length = checkInteger(where, 'argument epochLength', epochLength, {
-    min: 0,
+    min: 1,
     nullable: true,
-    expected: 'a positive integer',
+    expected: 'a positive integer (the iterations of an epoch)',
   });
   if (maxEpochs !== null && maxIters !== null) {
     throw new Error(
@@ -65,19 +65,18 @@ export interface LoadedProgress {
   maxIters: number | null;
 }
 
+/** The entries an engine state dict may hold besides the user keys. */
+const ENGINE_KEYS = ['iteration', 'epoch', 'epochLength', 'maxEpochs', 'maxIters'] as const;
+
 /**
- * Checks an engine state dict before anything is loaded: exactly one of `iteration` / `epoch`, `epochLength`, exactly
- * one of `maxEpochs` / `maxIters`, every user key, and progress that fits the limits.
+ * Checks an engine state dict before anything is loaded: a plain object with no unknown entries, exactly one of
+ * `iteration` / `epoch`, `epochLength`, exactly one of `maxEpochs` / `maxIters`, every user key, each value a safe
+ * non-negative integer of its range, and progress a run could have made: at most `maxEpochs × epochLength` or
+ * `maxIters` iterations, none without a limit.
  */
 export function readEngineStateDict(stateDict: unknown, userKeys: readonly string[]): LoadedProgress {
   const where = 'Engine.loadStateDict';
-  if (!isPlainObject(stateDict)) failType(where, 'argument stateDict', 'an object', stateDict);
-  for (const key of Object.keys(stateDict)) {
-    if (UNSAFE_KEYS.has(key)) {
-      throw new TypeError(`${where}: key '${key}' is not allowed in a state dict: state dicts are plain data.`);
-    }
-  }
-  const sd = stateDict;
+  const sd = checkStateDict(where, stateDict, [], [...ENGINE_KEYS, ...userKeys]);
   const has = (key: string) => key in sd && sd[key] !== undefined;
   if (has('iteration') && has('epoch')) {
     throw new Error(
@@ -90,13 +89,13 @@ export function readEngineStateDict(stateDict: unknown, userKeys: readonly strin
   if (!('epochLength' in sd)) {
     throw new Error(`${where}: required state attribute 'epochLength' is absent in the provided stateDict.`);
   }
-  const epochLength = checkInteger(where, 'state dict entry epochLength', sd.epochLength, {
+  const epochLength = checkInteger(where, "state dict entry 'epochLength'", sd.epochLength, {
     min: 0,
     nullable: true,
     expected: 'a positive integer or null',
   });
   const progressKey = has('iteration') ? 'iteration' : 'epoch';
-  const progress = checkInteger(where, `state dict entry ${progressKey}`, sd[progressKey], { min: 0 });
+  const progress = checkInteger(where, `state dict entry '${progressKey}'`, sd[progressKey], { min: 0 });
   if (progress !== 0 && !(epochLength !== null && epochLength > 0)) {
     throw new Error(
       `${where}: epochLength must be a positive integer to place iteration/epoch progress, got ${describeValue(epochLength)}.`,
@@ -116,12 +115,39 @@ export function readEngineStateDict(stateDict: unknown, userKeys: readonly strin
     }
   }
   const iteration = progressKey === 'iteration' ? progress : progress * (epochLength ?? 0);
+  if (!Number.isSafeInteger(iteration)) {
+    failRange(
+      where,
+      "state dict entries 'epoch' × 'epochLength'",
+      'at most 2^53 - 1 iterations',
+      `${progress} × ${epochLength} = ${iteration}`,
+      'Save progress as the iteration, as stateDict() does.',
+    );
+  }
   const epoch = epochLength !== null && epochLength > 0 ? Math.floor(iteration / epochLength) : 0;
   const limitKey = hasMaxEpochs ? 'maxEpochs' : 'maxIters';
-  const limit = checkInteger(where, `state dict entry ${limitKey}`, sd[limitKey], { min: 1, nullable: true });
+  const limit = checkInteger(where, `state dict entry '${limitKey}'`, sd[limitKey], { min: 1, nullable: true });
+  if (limit === null && iteration > 0) {
+    failType(
+      where,
+      `state dict entry '${limitKey}'`,
+      `a positive integer when progress was made (${progressKey} ${progress})`,
+      null,
+      'A run always has a limit: save the state with stateDict() during or after run(), or give the limit the run had.',
+    );
+  }
   if (limit !== null) {
     if (hasMaxEpochs) checkLimit('maxEpochs', limit, 'epoch', epoch, where);
     else checkLimit('maxIters', limit, 'iteration', iteration, where);
+    if (hasMaxEpochs && epochLength !== null && iteration > limit * epochLength) {
+      failRange(
+        where,
+        `state dict entry '${progressKey}'`,
+        `at most maxEpochs × epochLength = ${limit} × ${epochLength} = ${limit * epochLength} iterations, where such a run stops`,
+        progress,
+        'This state dict was not saved by stateDict() of this run, or was edited: load the one the run saved.',
+      );
+    }
   }
   return {
     iteration,

@@ -130,24 +130,66 @@ describe('Engine.loadStateDict', () => {
       'negative iteration',
       { maxEpochs: 100, iteration: -1, epochLength: 10 },
       RangeError,
-      /iteration should be a non-negative integer/,
+      /'iteration' should be a non-negative integer/,
     ],
     [
       'fractional epochLength',
       { maxEpochs: 100, iteration: 1, epochLength: 2.5 },
       RangeError,
-      /epochLength should be a positive integer/,
+      /'epochLength' should be a positive integer/,
     ],
     [
       'maxEpochs 0',
       { maxEpochs: 0, iteration: 0, epochLength: 10 },
       RangeError,
-      /maxEpochs should be a positive integer/,
+      /'maxEpochs' should be a positive integer/,
     ],
   ] as const)('rejects %s', (_label, sd, type, message) => {
     const engine = newEngine();
     expect(() => engine.loadStateDict(sd as any)).toThrow(type);
     expect(() => engine.loadStateDict(sd as any)).toThrow(message);
+  });
+
+  it.each([
+    [
+      'iteration beyond maxEpochs × epochLength',
+      { iteration: 21, epochLength: 10, maxEpochs: 2 },
+      /'iteration' should be at most maxEpochs × epochLength = 2 × 10 = 20 iterations, where such a run stops, got 21/,
+    ],
+    [
+      'progress without a limit',
+      { iteration: 5, epochLength: 10, maxEpochs: null },
+      /'maxEpochs' should be a positive integer when progress was made \(iteration 5\), got null/,
+    ],
+    [
+      'epoch × epochLength beyond 2^53',
+      { epoch: 2 ** 40, epochLength: 2 ** 20, maxEpochs: 2 ** 41 },
+      /'epoch' × 'epochLength' should be at most 2\^53 - 1 iterations/,
+    ],
+    [
+      'an unknown entry',
+      { iteration: 0, epochLength: 10, maxEpochs: 2, maxEpoch: 3 },
+      /unknown state dict entry 'maxEpoch'. Did you mean 'maxEpochs'\?/,
+    ],
+    [
+      'a NaN iteration',
+      { iteration: Number.NaN, epochLength: 10, maxEpochs: 2 },
+      /'iteration' should be a non-negative integer, got NaN/,
+    ],
+    ['an unsafe iteration', { iteration: 2 ** 53, epochLength: 10, maxEpochs: 2 ** 60 }, /got 9007199254740992/],
+  ] as const)('rejects impossible progress and values: %s, changing nothing', (_label, sd, message) => {
+    const engine = newEngine();
+    engine.loadStateDict({ iteration: 3, epochLength: 10, maxEpochs: 2 });
+    expect(() => engine.loadStateDict(sd as any)).toThrow(message);
+    expect(engine.stateDict()).toEqual({ iteration: 3, epochLength: 10, maxEpochs: 2 });
+  });
+
+  it('accepts the limits of a run: the last iteration, and no progress without a limit', () => {
+    const engine = newEngine();
+    engine.loadStateDict({ iteration: 20, epochLength: 10, maxEpochs: 2 });
+    expect([engine.state.epoch, engine.state.iteration]).toEqual([2, 20]);
+    engine.loadStateDict({ iteration: 0, epochLength: null, maxEpochs: null });
+    expect(engine.state.iteration).toBe(0);
   });
 
   it('rejects a dict missing a user key, naming it', () => {

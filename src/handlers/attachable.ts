@@ -2,6 +2,7 @@
 // parameter schedulers, Timer, ProgressBar, EventLoopYielder): attach() returns the handler itself, and the handler is
 // a RemovableEventHandle that takes back what its attach() calls added.
 import type { Engine, EventSpec, RemovableEventHandle } from '../engine';
+import { checkEngine } from '../internal';
 
 /**
  * A handler wired to engines by `attach(engine, ...)`, which returns the handler itself (so `const timer = new
@@ -13,6 +14,14 @@ import type { Engine, EventSpec, RemovableEventHandle } from '../engine';
  */
 export abstract class Attachable implements RemovableEventHandle {
   readonly #attached = new Map<Engine<any, any>, RemovableEventHandle[]>();
+
+  /**
+   * The handler's name in error messages. Each kindling handler returns its class name literally (a minifier renames
+   * classes); a subclass of yours may override it too, else its messages say 'EventHandler'.
+   */
+  protected get handlerName(): string {
+    return 'EventHandler';
+  }
 
   /** Keeps `handles` (what an attach call added on `engine`) so that `detach` and `remove` can take them back. */
   protected track(engine: Engine<any, any>, ...handles: RemovableEventHandle[]): void {
@@ -72,7 +81,18 @@ export abstract class EventHandler extends Attachable {
    * @returns this handler; `remove()` takes it off again.
    */
   attach(engine: Engine<any, any>, event: EventSpec = this.defaultEvent): this {
-    this.track(engine, engine.addEventHandler(event, this));
+    const where = `${this.handlerName}.attach`;
+    checkEngine(where, 'argument engine', engine);
+    let handle: RemovableEventHandle;
+    try {
+      handle = engine.addEventHandler(event, this);
+    } catch (error) {
+      // The engine's message says what is wrong with the event; say which handler was being attached.
+      if (!(error instanceof Error)) throw error;
+      const Class = error instanceof RangeError ? RangeError : error instanceof TypeError ? TypeError : Error;
+      throw new Class(`${where}: argument event was refused: ${error.message}`, { cause: error });
+    }
+    this.track(engine, handle);
     return this;
   }
 }

@@ -1,5 +1,5 @@
 import type { Engine, RemovableEventHandle } from '../engine';
-import { failType } from '../internal';
+import { checkEngine, failType } from '../internal';
 import {
   eventLabel,
   formatSeconds,
@@ -92,6 +92,7 @@ export class BasicTimeProfiler {
    * @returns a handle that stops profiling.
    */
   attach(engine: Engine<any, any>): RemovableEventHandle {
+    checkEngine('BasicTimeProfiler.attach', 'argument engine', engine);
     if (this.#engine !== null && this.#engine !== engine) {
       failType(
         'BasicTimeProfiler.attach',

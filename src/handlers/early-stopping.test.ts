@@ -103,6 +103,39 @@ describe('EarlyStopping', () => {
     expect(stoppedAt).toBe(3);
   });
 
+  it('a NaN first score adds one to the counter and never becomes the best (in both modes)', async () => {
+    for (const mode of ['max', 'min'] as const) {
+      const { counters, stoppedAt, handler } = await trace([Number.NaN, 1, Number.NaN, 2, 2], { patience: 3, mode });
+      // NaN: no improvement (1); 1: the first best (1, unchanged); NaN: no improvement (2); 2: an improvement
+      // in 'max' mode (0), none in 'min' mode (3, which stops the trainer); 2 again: no improvement.
+      expect(counters).toEqual(mode === 'max' ? [1, 1, 2, 0, 1] : [1, 1, 2, 3, 4]);
+      expect(stoppedAt).toBe(mode === 'max' ? null : 4);
+      expect(handler.bestScore).toBe(mode === 'max' ? 2 : 1);
+    }
+    const nanOnly = await trace([Number.NaN, Number.NaN], { patience: 2 });
+    expect(nanOnly.counters).toEqual([1, 2]);
+    expect(nanOnly.stoppedAt).toBe(2);
+    expect(nanOnly.handler.stateDict()).toEqual({ counter: 2, bestScore: null, minDeltaMode: 'abs' });
+  });
+
+  it('loadStateDict checks values, not only keys, and changes nothing when it throws', async () => {
+    const { handler } = await trace([1, 2, 1.5], { patience: 5 });
+    const before = handler.stateDict();
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ ...before, counter: -1 }, /'counter' should be a non-negative integer, got -1/],
+      [{ ...before, counter: 2 ** 53 }, /'counter' should be a non-negative integer, got 9007199254740992/],
+      [{ ...before, bestScore: Number.NaN }, /'bestScore' should be a number or null, got NaN\. A NaN score is never/],
+      [{ ...before, bestScore: '2' }, /'bestScore' should be a number or null, got '2'/],
+      [{ ...before, patience: 3 }, /unknown state dict entry 'patience'/],
+    ];
+    for (const [sd, message] of bad) {
+      expect(() => handler.loadStateDict(sd as never)).toThrow(message);
+      expect(handler.stateDict()).toEqual(before);
+    }
+    handler.loadStateDict({ ...before, bestScore: Number.POSITIVE_INFINITY }); // a perfect PSNR, say
+    expect(handler.bestScore).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it('awaits an async scoreFunction and rejects non-number scores', async () => {
     const trainer = new Engine(() => null);
     const scores = [3, 2];

@@ -59,13 +59,18 @@ const IGNITE_NAMES: Readonly<Record<string, string>> = {
  *
  * The first call records the score as the best. Each later call that does not improve on the best (by more than
  * `minDelta`) adds one to the counter; when the counter reaches `patience` the handler calls `trainer.terminate()`.
- * An improvement resets the counter. Attach it to the engine whose score is watched, usually an evaluator.
+ * An improvement resets the counter. A NaN score (a diverged model) is never an improvement and never the best: it
+ * adds one to the counter like any other score that does not improve. Attach it to the engine whose score is watched, usually an evaluator.
  *
  * @example
  * const stopper = new EarlyStopping({ patience: 3, scoreFunction: (e) => -e.state.metrics.loss, trainer });
  * stopper.attach(evaluator); // at its COMPLETED; or evaluator.on(Events.COMPLETED, stopper)
  */
 export class EarlyStopping extends EventHandler {
+  protected override get handlerName(): string {
+    return 'EarlyStopping';
+  }
+
   /** Calls without improvement to wait for. */
   readonly patience: number;
   /** The function that scores the engine. */
@@ -161,23 +166,24 @@ export class EarlyStopping extends EventHandler {
       );
     }
     const best = this.#bestScore;
-    if (best === null) {
+    if (best === null && !Number.isNaN(score)) {
       this.#bestScore = score;
       return;
     }
     const isMax = this.mode === 'max';
-    const delta = isMax ? this.minDelta : -this.minDelta;
-    const threshold = this.#minDeltaMode === 'abs' ? best + delta : best * (1 + delta);
-    // Written so that a NaN score is never an improvement.
-    const isImprovement = isMax ? score > threshold : score < threshold;
-    if (isImprovement) {
-      this.#bestScore = score;
-      this.#counter = 0;
-      return;
+    if (best !== null && !Number.isNaN(score)) {
+      const delta = isMax ? this.minDelta : -this.minDelta;
+      const threshold = this.#minDeltaMode === 'abs' ? best + delta : best * (1 + delta);
+      if (isMax ? score > threshold : score < threshold) {
+        this.#bestScore = score;
+        this.#counter = 0;
+        return;
+      }
+      if (!this.cumulativeDelta && (isMax ? score > best : score < best)) {
+        this.#bestScore = score;
+      }
     }
-    if (!this.cumulativeDelta && (isMax ? score > best : score < best)) {
-      this.#bestScore = score;
-    }
+    // No improvement, and a NaN score (a diverged model) never is one, nor ever becomes the best.
     this.#counter += 1;
     const logger = getLogger();
     logger.debug(`EarlyStopping: ${this.#counter} / ${this.patience}`);
@@ -201,16 +207,27 @@ export class EarlyStopping extends EventHandler {
   /**
    * Restores what {@link stateDict} returned.
    *
-   * @throws TypeError when `counter` or `bestScore` is missing or of the wrong type.
+   * @throws TypeError or RangeError, changing nothing, when an entry is missing, unknown, of the wrong type or out of
+   *   range (`counter` a safe non-negative integer, `bestScore` a number other than NaN, or null).
    */
   loadStateDict(stateDict: Partial<EarlyStoppingStateDict>): void {
     const where = 'EarlyStopping.loadStateDict';
     const sd = checkStateDict(where, stateDict, ['counter', 'bestScore'], ['minDeltaMode']);
     const counter = checkInteger(where, "state dict entry 'counter'", sd.counter, { min: 0 });
-    const { bestScore, minDeltaMode } = sd;
+    const { bestScore } = sd;
     if (bestScore !== null && typeof bestScore !== 'number') {
       failType(where, "state dict entry 'bestScore'", 'a number or null', bestScore);
     }
+    if (Number.isNaN(bestScore)) {
+      failRange(
+        where,
+        "state dict entry 'bestScore'",
+        'a number or null',
+        bestScore,
+        'A NaN score is never the best: the best stays null until a score that is not NaN is seen.',
+      );
+    }
+    const minDeltaMode = sd.minDeltaMode;
     if (minDeltaMode !== undefined && minDeltaMode !== 'abs' && minDeltaMode !== 'rel') {
       failRange(where, "state dict entry 'minDeltaMode'", "'abs' or 'rel'", minDeltaMode);
     }

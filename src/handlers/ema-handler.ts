@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Engine, type EventSpec, Events, type RemovableEventHandle, type Stateful } from '../engine';
 import {
+  checkEngine,
   checkInteger,
+  checkKeyName,
   checkNumber,
   checkOneOf,
   checkOptions,
   checkStateDict,
-  checkString,
   failType,
 } from '../internal';
 import { mismatchError, modelStateDict, planModelLoad, type TensorRecord } from './checkpoint/tf-state';
@@ -146,7 +147,8 @@ export class EMAHandler implements Stateful {
     name = 'emaMomentum',
     event: EventSpec = Events.ITERATION_COMPLETED,
   ): RemovableEventHandle {
-    this.#name = checkString('EMAHandler.attach', 'argument name', name);
+    checkEngine('EMAHandler.attach', 'argument engine', engine);
+    this.#name = checkKeyName('EMAHandler.attach', 'argument name', name);
     if (!(name in engine.state)) engine.state[name] = this.momentumAt(this.#step + 1);
     return engine.addEventHandler(event, this);
   }

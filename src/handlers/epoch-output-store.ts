@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Engine, Events, type RemovableEventHandle, type Stateful } from '../engine';
-import { checkFunction, checkOptions, checkStateDict, checkString, describeValue, isPlainObject } from '../internal';
+import {
+  checkEngine,
+  checkFunction,
+  checkKeyName,
+  checkOptions,
+  checkStateDict,
+  describeValue,
+  isPlainObject,
+} from '../internal';
 
 /** Options of {@link EpochOutputStore}. */
 export interface EpochOutputStoreOptions {
@@ -69,7 +77,8 @@ export class EpochOutputStore implements Stateful {
    * @returns a handle that removes the three handlers (the kept outputs stay until {@link reset}).
    */
   attach(engine: Engine<any, any>, name?: string): RemovableEventHandle {
-    if (name !== undefined) this.#name = checkString('EpochOutputStore.attach', 'argument name', name);
+    checkEngine('EpochOutputStore.attach', 'argument engine', engine);
+    if (name !== undefined) this.#name = checkKeyName('EpochOutputStore.attach', 'argument name', name);
     const handles = [
       engine.addEventHandler(Events.EPOCH_STARTED, () => this.reset()),
       engine.addEventHandler(Events.ITERATION_COMPLETED, (e: Engine<any, any>) => this.update(e)),

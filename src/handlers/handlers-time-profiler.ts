@@ -1,5 +1,5 @@
 import type { Engine, Handler, RemovableEventHandle } from '../engine';
-import { failType } from '../internal';
+import { checkEngine, failType } from '../internal';
 import {
   eventLabel,
   formatSeconds,
@@ -90,6 +90,7 @@ export class HandlersTimeProfiler {
    * @returns a handle that stops profiling.
    */
   attach(engine: Engine<any, any>): RemovableEventHandle {
+    checkEngine('HandlersTimeProfiler.attach', 'argument engine', engine);
     if (this.#engine !== null && this.#engine !== engine) {
       failType(
         'HandlersTimeProfiler.attach',

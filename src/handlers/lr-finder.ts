@@ -167,7 +167,7 @@ export class FastaiLRFinder {
       detached ??= (async () => {
         for (const handle of handles) handle.remove();
         this.#pending = null;
-        trainer.loadStateDict(trainerState);
+        restoreTrainer(trainer, trainerState);
         await restore(snapshots);
         setRandomState(randomState);
         this.#isAttached = false;
@@ -428,4 +428,21 @@ async function restore(snapshots: readonly Snapshot[]): Promise<void> {
       await snapshot.target.loadStateDict(structuredClone(snapshot.state));
     }
   }
+}
+
+/**
+ * Puts the trainer back as `attach` found it. A trainer whose limits were set to null (Ignite's way to make the next
+ * run start over) has progress without a limit, which loadStateDict refuses as impossible for a saved run: it is
+ * loaded at iteration 0, then its counters are put back as they were.
+ */
+function restoreTrainer(trainer: Engine<any, any>, saved: Record<string, unknown>): void {
+  const isReset = (saved.maxEpochs ?? saved.maxIters ?? null) === null && saved.iteration !== 0;
+  if (!isReset) {
+    trainer.loadStateDict(saved);
+    return;
+  }
+  trainer.loadStateDict({ ...saved, iteration: 0 });
+  const { iteration, epochLength } = saved as { iteration: number; epochLength: number | null };
+  trainer.state.iteration = iteration;
+  trainer.state.epoch = epochLength !== null && epochLength > 0 ? Math.floor(iteration / epochLength) : 0;
 }

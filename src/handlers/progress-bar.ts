@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Engine, type EventLike, Events, eventName, FilteredEvent } from '../engine';
 import {
+  checkBoolean,
+  checkEngine,
   checkFunction,
   checkInteger,
   checkNumber,
@@ -100,6 +102,10 @@ interface OpenBar {
  * // Epoch [2/5]: [64/128]  50%|██████████          , loss=0.123, accuracy=0.91 [00:06<00:06, 9.87it/s]
  */
 export class ProgressBar extends Attachable {
+  protected override get handlerName(): string {
+    return 'ProgressBar';
+  }
+
   readonly #sink: ProgressSink;
   readonly #desc: string | null;
   readonly #persist: boolean;
@@ -121,7 +127,7 @@ export class ProgressBar extends Attachable {
     const width = checkInteger(where, 'option barWidth', barWidth, { min: 1 });
     this.#now = checkFunction(where, 'option now', now, '() => milliseconds');
     this.#sink = chooseSink(options, width);
-    this.#persist = Boolean(persist);
+    this.#persist = checkBoolean(where, 'option persist', persist);
   }
 
   /**
@@ -132,6 +138,7 @@ export class ProgressBar extends Attachable {
    * @returns this bar; `bar.remove()` takes its handlers off again.
    */
   attach(engine: Engine<any, any>, options: ProgressBarAttachOptions = {}): this {
+    checkEngine('ProgressBar.attach', 'argument engine', engine);
     const {
       metricNames = [],
       outputTransform,

@@ -1,4 +1,5 @@
 // Formatting of progress displays, shared by the terminal and DOM sinks of ProgressBar.
+import { failType } from '../internal';
 
 /** What a progress display shows at one redraw. */
 export interface ProgressInfo {
@@ -58,6 +59,7 @@ const PARTIAL_BLOCKS = ' ▏▎▍▌▋▊▉';
  * // 'Epoch [1/2]: [5/10]  50%|█████     |, loss=0.5 [00:02<00:02, 2.00it/s]'
  */
 export function formatProgressLine(info: ProgressInfo, barWidth = 20): string {
+  checkInfo('formatProgressLine', info);
   const { desc, n, total, elapsed, rate, eta, postfix } = info;
   const extras = postfix.map(([name, value]) => `, ${name}=${value}`).join('');
   const rateText = formatRate(rate);
@@ -82,12 +84,35 @@ export function formatProgressLine(info: ProgressInfo, barWidth = 20): string {
  * // 'Epoch [1/2]: [5/10] 50% [00:02<00:02, 2.00it/s]'
  */
 export function formatProgressText(info: ProgressInfo): string {
+  checkInfo('formatProgressText', info);
   const { desc, n, total, elapsed, rate, eta, postfix } = info;
   const extras = postfix.map(([name, value]) => `, ${name}=${value}`).join('');
   const percent = total === null ? '' : ` ${total > 0 ? Math.floor(Math.min(n / total, 1) * 100) : 100}%`;
   const timing =
     total === null ? formatDuration(elapsed) : `${formatDuration(elapsed)}<${eta === null ? '?' : formatDuration(eta)}`;
   return `${desc}: [${n}/${total ?? '?'}]${percent}${extras} [${timing}, ${formatRate(rate)}]`;
+}
+
+/** Throws unless `info` has the parts every display reads (a sink given something else would print garbage). */
+function checkInfo(where: string, info: unknown): void {
+  const i = info as Partial<ProgressInfo> | null;
+  if (
+    i === null ||
+    typeof i !== 'object' ||
+    typeof i.desc !== 'string' ||
+    typeof i.n !== 'number' ||
+    !(i.total === null || typeof i.total === 'number') ||
+    typeof i.elapsed !== 'number' ||
+    !Array.isArray(i.postfix)
+  ) {
+    failType(
+      where,
+      'argument info',
+      'a ProgressInfo { desc, n, total, elapsed, rate, eta, postfix }',
+      info,
+      'Pass what ProgressBar hands its sink.',
+    );
+  }
 }
 
 function formatRate(rate: number | null): string {

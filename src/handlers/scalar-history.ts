@@ -56,6 +56,10 @@ interface Entry {
  * trainer.on(Events.ITERATION_COMPLETED({ every: 100 }), new Checkpoint({ model, optimizer, trainer, charts }, saver));
  */
 export class ScalarHistory extends EventHandler {
+  protected override get handlerName(): string {
+    return 'ScalarHistory';
+  }
+
   readonly #onValues: (iterations: number[], values: number[]) => void;
   readonly #outputTransform: (output: any) => unknown;
   readonly #chunk: number;

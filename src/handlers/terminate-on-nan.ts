@@ -37,6 +37,10 @@ interface PendingCheck {
  * new TerminateOnNan({ outputTransform: (out) => out.loss }).attach(trainer);
  */
 export class TerminateOnNan extends EventHandler {
+  protected override get handlerName(): string {
+    return 'TerminateOnNan';
+  }
+
   readonly #outputTransform: (output: any) => unknown;
   readonly #hookedEngines = new WeakSet<Engine<any, any>>();
   #pending: PendingCheck | null = null;

@@ -1,5 +1,5 @@
 import { type Engine, type EventSpec, Events, getLogger, type RemovableEventHandle } from '../engine';
-import { checkFunction, checkNumber, checkOptions } from '../internal';
+import { checkEngine, checkFunction, checkNumber, checkOptions } from '../internal';
 
 /** Options of {@link TimeLimit}. */
 export interface TimeLimitOptions {
@@ -44,6 +44,7 @@ export class TimeLimit {
    * new TimeLimit({ limitSec: 60 }).attach(trainer, Events.EPOCH_COMPLETED);
    */
   attach(engine: Engine<any, any>, event: EventSpec = Events.ITERATION_COMPLETED): RemovableEventHandle {
+    checkEngine('TimeLimit.attach', 'argument engine', engine);
     return engine.addEventHandler(event, this);
   }
 

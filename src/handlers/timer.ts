@@ -1,5 +1,5 @@
 import { type Engine, type EventSpec, Events } from '../engine';
-import { checkBoolean, checkFunction, checkOptions } from '../internal';
+import { checkBoolean, checkEngine, checkFunction, checkOptions } from '../internal';
 import { Attachable } from './attachable';
 
 /** Options of {@link Timer}. */
@@ -37,6 +37,10 @@ export interface TimerEvents {
  * trainer.on(Events.EPOCH_COMPLETED, () => console.log(`${timer.value()} s per batch`));
  */
 export class Timer extends Attachable {
+  protected override get handlerName(): string {
+    return 'Timer';
+  }
+
   readonly #average: boolean;
   readonly #now: () => number;
   #t0 = 0;
@@ -76,6 +80,7 @@ export class Timer extends Attachable {
    * @returns this timer; `timer.remove()` takes its handlers off again.
    */
   attach(engine: Engine<any, any>, events: TimerEvents = {}): this {
+    checkEngine('Timer.attach', 'argument engine', engine);
     const {
       start = Events.STARTED,
       pause = Events.COMPLETED,

@@ -111,6 +111,43 @@ export function checkString(
   return value;
 }
 
+/**
+ * Checks a name that becomes a key of plain data (a metric's key in `state.metrics`, a chart series, a state
+ * attribute): a non-empty string other than `__proto__`, `constructor` and `prototype`, which would reach a prototype.
+ */
+export function checkKeyName(where: string, subject: string, value: unknown, fix?: string): string {
+  const name = checkString(where, subject, value, { fix });
+  if (UNSAFE_KEYS.has(name)) {
+    failRange(
+      where,
+      subject,
+      "a name other than '__proto__', 'constructor' and 'prototype'",
+      name,
+      fix ?? 'Pick another name.',
+    );
+  }
+  return name;
+}
+
+/**
+ * Checks an engine by its shape (`addEventHandler`, `hasEventHandler`, `removeEventHandler` and a `state` object):
+ * internal/ imports no Engine, and an engine made by another copy of kindling passes too.
+ */
+export function checkEngine(where: string, subject: string, value: unknown, fix?: string): void {
+  const engine = value as Record<string, unknown> | null;
+  if (
+    engine === null ||
+    typeof engine !== 'object' ||
+    typeof engine.addEventHandler !== 'function' ||
+    typeof engine.hasEventHandler !== 'function' ||
+    typeof engine.removeEventHandler !== 'function' ||
+    engine.state === null ||
+    typeof engine.state !== 'object'
+  ) {
+    failType(where, subject, 'an Engine (e.g. the trainer or an evaluator)', value, fix);
+  }
+}
+
 /** Checks a function; `signature` shows its expected shape, e.g. `'(engine) => number'`. */
 export function checkFunction<F extends (...args: any[]) => unknown>(
   where: string,
@@ -196,7 +233,8 @@ function unknownKeyMessage(
         return close === null ? '' : ` Did you mean '${close}'?`;
       })();
   const known = allowed.length === 0 ? 'none' : allowed.join(', ');
-  return `${where}: unknown ${what} '${key}'.${hint} Known ${what}s: ${known}.`;
+  const plural = what.endsWith('y') ? `${what.slice(0, -1)}ies` : `${what}s`;
+  return `${where}: unknown ${what} '${key}'.${hint} Known ${plural}: ${known}.`;
 }
 
 /**

@@ -2,9 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 
 import {
+  ASYNC_ONLY,
   checkBoolean,
+  checkEngine,
   checkFunction,
   checkInteger,
+  checkKeyName,
   checkNumber,
   checkOneOf,
   checkOptions,
@@ -12,6 +15,7 @@ import {
   checkString,
   closestName,
   describeValue,
+  hasSyncIterator,
   isPlainObject,
   isThenable,
   lengthOf,
@@ -115,6 +119,25 @@ describe('checks', () => {
     expect(() => checkOptions('X', [], ['a'])).toThrow(TypeError);
     expect(closestName('max_epochs', ['maxEpochs', 'maxIters'])).toBe('maxEpochs');
     expect(closestName('zzz', ['maxEpochs'])).toBe(null);
+  });
+
+  it('engines by shape, names that become keys, and iterables that refuse sync iteration', () => {
+    const engineLike = { addEventHandler() {}, hasEventHandler() {}, removeEventHandler() {}, state: {} };
+    expect(() => checkEngine('X.attach', 'argument engine', engineLike)).not.toThrow();
+    expect(() => checkEngine('X.attach', 'argument engine', {})).toThrow(
+      new TypeError('X.attach: argument engine should be an Engine (e.g. the trainer or an evaluator), got {}.'),
+    );
+    expect(checkKeyName('X', 'argument name', 'acc')).toBe('acc');
+    expect(() => checkKeyName('X', 'argument name', '__proto__')).toThrow(
+      new RangeError(
+        "X: argument name should be a name other than '__proto__', 'constructor' and 'prototype', got '__proto__'. Pick another name.",
+      ),
+    );
+    expect(() => checkKeyName('X', 'argument name', '')).toThrow(TypeError);
+    const refuse = Object.defineProperty(() => [][Symbol.iterator](), ASYNC_ONLY, { value: true });
+    expect(hasSyncIterator([1])).toBe(true);
+    expect(hasSyncIterator({ [Symbol.iterator]: refuse })).toBe(false);
+    expect(hasSyncIterator(null)).toBe(false);
   });
 
   it('state dicts: shape, unsafe, missing and unknown keys', () => {

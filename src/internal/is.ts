@@ -19,6 +19,19 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
+/**
+ * Marks the `[Symbol.iterator]` method of an object that can only be iterated asynchronously (a DataLoader whose
+ * `dataset.get` is async): the method throws an error pointing to `for await`, which a plain `undefined` cannot do
+ * (`for...of` would say only "is not iterable"), and {@link hasSyncIterator} does not count it.
+ */
+export const ASYNC_ONLY: unique symbol = Symbol('kindling.asyncOnly');
+
+/** True when `value` has a `[Symbol.iterator]` method that iterates (not one marked {@link ASYNC_ONLY}). */
+export function hasSyncIterator(value: unknown): value is Iterable<unknown> {
+  const method = value == null ? undefined : (value as Iterable<unknown>)[Symbol.iterator];
+  return typeof method === 'function' && (method as { [ASYNC_ONLY]?: boolean })[ASYNC_ONLY] !== true;
+}
+
 /** True for a sync or async iterable. */
 export function isIterable(value: unknown): value is Iterable<unknown> | AsyncIterable<unknown> {
   return (

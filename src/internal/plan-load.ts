@@ -1,6 +1,8 @@
 // The dry-run loader protocol: an object that can check a whole state dict before changing anything has a
-// `[planLoad]` method returning the function that applies it. Composite metrics and Checkpoint.loadObjects use it to
-// check all their parts before loading any. Internal: not exported from kindling.
+// `[planLoad]` method returning the function that applies it, so that an object made of parts (a composite metric, a
+// ConcatScheduler) checks every part before changing any, `loadStateDict(sd)` is `this[planLoad](sd)()` (all or
+// nothing), and Checkpoint.loadObjects checks every object before loading any. Imports nothing. Internal: not exported
+// from kindling.
 
 /**
  * The dry-run loader: `object[planLoad](stateDict)` checks the whole state dict (throwing what `loadStateDict` would

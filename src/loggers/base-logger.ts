@@ -1,5 +1,5 @@
 import { type Engine, EventList, type EventSpec, eventName, type RemovableEventHandle } from '../engine';
-import { checkInteger, checkNumber, checkPlainObject, checkString, failType } from '../internal';
+import { checkEngine, checkInteger, checkNumber, checkPlainObject, checkString, failType } from '../internal';
 import { OptimizerParamsHandler, type OptimizerParamsHandlerOptions } from './optimizer-params-handler';
 import { OutputHandler, type OutputHandlerOptions } from './output-handler';
 
@@ -89,6 +89,7 @@ export abstract class BaseLogger {
   ): RemovableEventHandle {
     const where = `${this.#where}.attach`;
     this.#checkOpen(where);
+    checkEngine(where, 'argument engine', engine);
     const isHandler =
       typeof handler === 'function' ||
       (handler !== null && typeof handler === 'object' && typeof (handler as LogHandler).handle === 'function');

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkBoolean } from '../internal';
+import { checkBoolean, checkOptions } from '../internal';
 import { type ClassificationKind, checkSameKind, classificationBatch, type PredictionPair, toPair } from './inputs';
 import { targetRule } from './label-check';
 import { checkKind, type KindState } from './metric-state';
@@ -38,7 +38,7 @@ export class Accuracy extends SumCountMetric<PredictionPair> {
    * @param options.outputTransform maps the engine output to `[yPred, y]`.
    */
   constructor(options: { isMultilabel?: boolean; outputTransform?: (output: any) => PredictionPair } = {}) {
-    super(options);
+    super(checkOptions('Accuracy', options, ['isMultilabel', 'outputTransform']) as typeof options);
     this.#isMultilabel = checkBoolean('Accuracy', 'option isMultilabel', options.isMultilabel ?? false);
   }
 

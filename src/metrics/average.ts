@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { describeValue } from '../internal';
+import { checkOptions, describeValue } from '../internal';
 import { DeviceState } from './device-state';
-import { nest } from './inputs';
+import { checkLive, nest } from './inputs';
 import { Metric, NotComputableError } from './metric';
 import { checkSumsStateDict, markLoaded, planLoad, readSums, type SumsStateDict } from './metric-state';
 
@@ -22,7 +22,7 @@ export class Average extends Metric<AverageInput, number | number[] | number[][]
 
   /** @param options.outputTransform maps the engine output to a number or a tensor. */
   constructor(options: { outputTransform?: (output: any) => AverageInput } = {}) {
-    super(options);
+    super(checkOptions('Average', options, ['outputTransform']) as typeof options);
   }
 
   protected override get metricName(): string {
@@ -48,6 +48,7 @@ export class Average extends Metric<AverageInput, number | number[] | number[][]
     if (!(output instanceof tf.Tensor)) {
       throw new TypeError(`Average: update expects a number or a tensor, got ${describeValue(output)}.`);
     }
+    checkLive('Average', 'argument', output);
     tf.tidy(() => this.#state.add({ sum: output.rank > 1 ? tf.sum(output, 0) : output }));
     this.#numExamples += output.rank > 1 ? output.shape[0] : 1;
   }

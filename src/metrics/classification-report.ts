@@ -1,4 +1,4 @@
-import { checkBoolean, checkNumber, checkOptions, failRange, failType } from '../internal';
+import { checkBoolean, checkKeyName, checkNumber, checkOptions, failRange, failType } from '../internal';
 import type { PredictionPair } from './inputs';
 import { MetricsLambda } from './metric';
 import { Precision } from './precision';
@@ -54,6 +54,20 @@ export class ClassificationReport extends MetricsLambda<ClassificationReportDict
     const labels = checked.labels;
     if (labels !== undefined && !(Array.isArray(labels) && labels.every((l) => typeof l === 'string'))) {
       failType('ClassificationReport', 'option labels', 'an array of class names (strings)', labels);
+    }
+    // The names become keys of the report, beside 'macro avg': each must be usable and distinct.
+    const seen = new Set<string>(['macro avg']);
+    for (const [i, label] of (labels ?? []).entries()) {
+      checkKeyName('ClassificationReport', `option labels: the name at ${i}`, label);
+      if (seen.has(label)) {
+        failRange(
+          'ClassificationReport',
+          `option labels: the name at ${i}`,
+          "a name used once and other than 'macro avg' (the keys of the report)",
+          label,
+        );
+      }
+      seen.add(label);
     }
     const { outputTransform } = options;
     const precision = new Precision({ average: null, isMultilabel, outputTransform });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkInteger, describeValue, failType } from '../internal';
+import { checkInteger, checkOptions, checkPlainObject, describeValue, failType } from '../internal';
 import { DeviceState } from './device-state';
 import { CLASSIFICATION_SHAPES, classificationBatch, type PredictionPair, toPair } from './inputs';
 import { LabelCheck, targetRule } from './label-check';
@@ -46,7 +46,15 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
     ignoreLabel?: number;
     outputTransform?: (output: any) => PredictionPair;
   }) {
-    super(options);
+    checkPlainObject('ConfusionMatrix', 'argument options', options, 'an options object { numClasses, ... }');
+    super(
+      checkOptions('ConfusionMatrix', options, [
+        'numClasses',
+        'average',
+        'ignoreLabel',
+        'outputTransform',
+      ]) as typeof options,
+    );
     const { numClasses, average, ignoreLabel } = options;
     this.#numClasses = checkInteger('ConfusionMatrix', 'option numClasses', numClasses, {
       min: 2,

@@ -1,4 +1,4 @@
-import { checkBoolean, checkNumber, checkPlainObject, describeValue, failType } from '../internal';
+import { checkBoolean, checkNumber, checkOptions, checkPlainObject, describeValue, failType } from '../internal';
 import type { PredictionPair } from './inputs';
 import { MetricsLambda } from './metric';
 import { Precision } from './precision';
@@ -29,6 +29,7 @@ export interface FbetaOptions {
 export class Fbeta extends MetricsLambda<number | number[], [Precision, Recall]> {
   constructor(options: FbetaOptions) {
     checkPlainObject('Fbeta', 'argument options', options, 'an options object { beta, ... }');
+    checkOptions('Fbeta', options, ['beta', 'average', 'precision', 'recall', 'outputTransform']);
     const { beta, average = true, outputTransform } = options;
     checkNumber('Fbeta', 'option beta', beta, { min: 0, minExclusive: true });
     checkBoolean('Fbeta', 'option average', average);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkFunction, describeValue } from '../internal';
+import { checkFunction, describeValue, failType } from '../internal';
 
 /** What most metrics' `update` takes: `[yPred, y]` or `{ yPred, y }`. */
 export type PredictionPair = readonly [tf.Tensor, tf.Tensor] | { readonly yPred: tf.Tensor; readonly y: tf.Tensor };
@@ -7,16 +7,33 @@ export type PredictionPair = readonly [tf.Tensor, tf.Tensor] | { readonly yPred:
 /** Unpacks `[yPred, y]` or `{ yPred, y }` into a pair of tensors, or throws a TypeError naming the metric. */
 export function toPair(output: unknown, owner: string): [tf.Tensor, tf.Tensor] {
   if (Array.isArray(output) && output.length === 2 && isTensor(output[0]) && isTensor(output[1])) {
-    return [output[0], output[1]];
+    return [checkLive(owner, 'yPred', output[0]), checkLive(owner, 'y', output[1])];
   }
   if (output !== null && typeof output === 'object' && !Array.isArray(output)) {
     const { yPred, y } = output as { yPred?: unknown; y?: unknown };
-    if (isTensor(yPred) && isTensor(y)) return [yPred, y];
+    if (isTensor(yPred) && isTensor(y)) return [checkLive(owner, 'yPred', yPred), checkLive(owner, 'y', y)];
   }
   throw new TypeError(
     `${owner}: update expects [yPred, y] or { yPred, y } with two tensors, got ${describeValue(output)}. ` +
       'If the engine output holds more, pick the two with the outputTransform option.',
   );
+}
+
+/**
+ * Throws a TypeError naming the metric unless `t` is still alive: a tensor disposed before the metric read it (by a
+ * handler that ran earlier, or an outputTransform that returned a tensor it then disposed).
+ */
+export function checkLive(owner: string, subject: string, t: tf.Tensor): tf.Tensor {
+  if (t.isDisposed) {
+    failType(
+      owner,
+      `update's ${subject}`,
+      'a live tensor',
+      t,
+      'Something disposed it before the metric updated: the engine output must live until the ITERATION_COMPLETED handlers ran (clone it where you keep it).',
+    );
+  }
+  return t;
 }
 
 /** True for a tfjs tensor. */

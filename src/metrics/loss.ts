@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkFunction, describeValue } from '../internal';
+import { checkFunction, checkOptions, describeValue } from '../internal';
 import { type PredictionPair, toPair } from './inputs';
 import { SumCountMetric } from './sum-count';
 
@@ -23,7 +23,7 @@ export class Loss extends SumCountMetric<PredictionPair> {
     lossFn: (yPred: tf.Tensor, y: tf.Tensor) => tf.Scalar | tf.Tensor | number,
     options: { batchSize?: (y: tf.Tensor) => number; outputTransform?: (output: any) => PredictionPair } = {},
   ) {
-    super(options);
+    super(checkOptions('Loss', options, ['batchSize', 'outputTransform']) as typeof options);
     this.#lossFn = checkFunction('Loss', 'argument lossFn', lossFn, '(yPred, y) => scalar');
     const { batchSize = (y: tf.Tensor) => (y.rank === 0 ? 1 : y.shape[0]) } = options;
     this.#batchSize = checkFunction('Loss', 'option batchSize', batchSize, '(y) => number');

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkOptions } from '../internal';
 import { type PredictionPair, regressionPair } from './inputs';
 import { SumCountMetric } from './sum-count';
 
@@ -10,6 +11,12 @@ import { SumCountMetric } from './sum-count';
  * new MeanSquaredError().attach(evaluator, 'mse');
  */
 export class MeanSquaredError extends SumCountMetric<PredictionPair> {
+  /** @param options.outputTransform maps the engine output to `[yPred, y]`. */
+  constructor(options: { outputTransform?: (output: any) => PredictionPair } = {}) {
+    super(options);
+    checkOptions(this.metricName, options, ['outputTransform']);
+  }
+
   protected override get metricName(): string {
     return 'MeanSquaredError';
   }

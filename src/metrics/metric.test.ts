@@ -124,6 +124,34 @@ describe('Metric usages on a real Engine', () => {
     await expect(clash.run(data, { maxEpochs: 1 })).rejects.toThrow(/conflicts with a key of its result/);
   });
 
+  it("rejects what is not an engine, and names that would reach state.metrics' prototype", () => {
+    const engine = new Engine<number, number>((e) => e.state.iteration);
+    for (const notEngine of [{}, null, 5]) {
+      expect(() => new Average().attach(notEngine as never, 'avg')).toThrow(
+        /^Average\.attach: argument engine should be an Engine \(e\.g\. the trainer or an evaluator\), got/,
+      );
+    }
+    expect(() => new Average().detach({} as never)).toThrow(/^Average\.detach: argument engine should be an Engine/);
+    expect(() => new Average().isAttached(5 as never)).toThrow(/^Average\.isAttached: argument engine/);
+    for (const name of ['__proto__', 'constructor', 'prototype']) {
+      expect(() => new Average().attach(engine, name)).toThrow(
+        `Average.attach: argument name should be a name other than '__proto__', 'constructor' and 'prototype', got '${name}'.`,
+      );
+    }
+    expect(engine.hasEventHandler(() => {})).toBe(false);
+  });
+
+  it('refuses to spread a result with a __proto__ key into state.metrics', async () => {
+    const engine = new Engine<number, number>((e) => e.state.iteration);
+    const polluting = new MetricsLambda(() => JSON.parse('{"__proto__": {"polluted": true}, "a": 1}'), new Average());
+    polluting.attach(engine, 'lambda');
+    await expect(engine.run(data, { maxEpochs: 1 })).rejects.toThrow(
+      /^MetricsLambda: its result has the key '__proto__', which would reach the prototype of engine\.state\.metrics/,
+    );
+    expect(Object.getPrototypeOf(engine.state.metrics)).toBe(Object.prototype);
+    expect((engine.state.metrics as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
   it('outputTransform picks the value from the engine output', async () => {
     const engine = new Engine<number, { loss: number }>((e) => ({ loss: e.state.iteration * 2 }));
     new Average({ outputTransform: (out: { loss: number }) => out.loss }).attach(engine, 'loss');

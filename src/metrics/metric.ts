@@ -4,12 +4,14 @@
 // uninitialised binding.
 import { type CallableEvent, type Engine, type EventLike, Events, eventName, type Stateful } from '../engine';
 import {
+  checkEngine,
   checkFunction,
+  checkKeyName,
   checkPlainObject,
   checkStateDict,
-  checkString,
   describeValue,
   isPlainObject,
+  UNSAFE_KEYS,
 } from '../internal';
 import { checkOutputTransform } from './inputs';
 import { keepsLoadedState, planLoad, plansLoad } from './metric-state';
@@ -199,6 +201,13 @@ export abstract class Metric<In = unknown, Out = number> implements Stateful {
   async completed(engine: AnyEngine, name: string): Promise<void> {
     const result = await this.compute();
     if (isPlainObject(result)) {
+      const unsafe = Object.keys(result).find((key) => UNSAFE_KEYS.has(key));
+      if (unsafe !== undefined) {
+        throw new TypeError(
+          `${this.metricName}: its result has the key '${unsafe}', which would reach the prototype of ` +
+            `engine.state.metrics when spread into it; return an object without '__proto__', 'constructor' or 'prototype' keys.`,
+        );
+      }
       if (name in result) {
         throw new Error(
           `${this.metricName}: the metric name '${name}' conflicts with a key of its result ` +
@@ -222,8 +231,10 @@ export abstract class Metric<In = unknown, Out = number> implements Stateful {
    * new Loss(lossFn).attach(trainer, 'batchLoss', BatchWise);
    */
   attach(engine: AnyEngine, name: string, usage: MetricUsage = EpochWise): void {
+    const where = `${this.metricName}.attach`;
+    checkEngine(where, 'argument engine', engine);
+    checkKeyName(where, 'argument name', name, "It becomes the metric's key in engine.state.metrics: pick another.");
     this.#checkUsage(usage, 'attach');
-    checkString(`${this.metricName}.attach`, 'argument name', name);
     this.#acquire(engine, usage);
     this.#record(engine, usage).direct += 1;
     engine.addEventHandler(usage.COMPLETED, this.#completedHandler(usage), name);
@@ -237,6 +248,7 @@ export abstract class Metric<In = unknown, Out = number> implements Stateful {
    * metric.detach(engine); // the EpochWise attachment
    */
   detach(engine: AnyEngine, usage: MetricUsage = EpochWise): void {
+    checkEngine(`${this.metricName}.detach`, 'argument engine', engine);
     this.#checkUsage(usage, 'detach');
     const completed = this.#completedHandlers.get(usage);
     if (completed !== undefined && engine.hasEventHandler(completed, usage.COMPLETED)) {
@@ -256,6 +268,7 @@ export abstract class Metric<In = unknown, Out = number> implements Stateful {
    * metric.attach(engine, 'acc', BatchWise); metric.isAttached(engine, BatchWise); // true
    */
   isAttached(engine: AnyEngine, usage: MetricUsage = EpochWise): boolean {
+    checkEngine(`${this.metricName}.isAttached`, 'argument engine', engine);
     this.#checkUsage(usage, 'isAttached');
     const completed = this.#completedHandlers.get(usage);
     if (completed === undefined || !engine.hasEventHandler(completed, usage.COMPLETED)) return false;

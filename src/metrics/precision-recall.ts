@@ -24,6 +24,9 @@ export interface PrecisionRecallOptions {
   outputTransform?: (output: any) => PredictionPair;
 }
 
+/** The option names of {@link PrecisionRecallOptions}, for `checkOptions`. */
+export const PRECISION_RECALL_OPTIONS = ['average', 'isMultilabel', 'outputTransform'] as const;
+
 /** The state dict of {@link Precision} and {@link Recall}. */
 export interface PrecisionRecallStateDict {
   /** Whether any batch was seen since the last reset. */

@@ -1,4 +1,5 @@
-import { PrecisionRecallBase, type PrecisionRecallOptions } from './precision-recall';
+import { checkOptions } from '../internal';
+import { PRECISION_RECALL_OPTIONS, PrecisionRecallBase, type PrecisionRecallOptions } from './precision-recall';
 
 /**
  * Precision: true positives / predicted positives, per class or averaged (see {@link PrecisionRecallAverage}).
@@ -14,7 +15,7 @@ export class Precision extends PrecisionRecallBase {
 
   /** @param options `{ average, isMultilabel, outputTransform }`, see {@link PrecisionRecallOptions}. */
   constructor(options: PrecisionRecallOptions = {}) {
-    super('Precision', options);
+    super('Precision', checkOptions('Precision', options, PRECISION_RECALL_OPTIONS) as typeof options);
   }
 
   protected override get metricName(): string {

@@ -1,4 +1,5 @@
-import { PrecisionRecallBase, type PrecisionRecallOptions } from './precision-recall';
+import { checkOptions } from '../internal';
+import { PRECISION_RECALL_OPTIONS, PrecisionRecallBase, type PrecisionRecallOptions } from './precision-recall';
 
 /**
  * Recall: true positives / actual positives, per class or averaged (see {@link PrecisionRecallAverage}).
@@ -13,7 +14,7 @@ export class Recall extends PrecisionRecallBase {
 
   /** @param options `{ average, isMultilabel, outputTransform }`, see {@link PrecisionRecallOptions}. */
   constructor(options: PrecisionRecallOptions = {}) {
-    super('Recall', options);
+    super('Recall', checkOptions('Recall', options, PRECISION_RECALL_OPTIONS) as typeof options);
   }
 
   protected override get metricName(): string {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Engine } from '../engine';
 import { Events } from '../engine';
-import { checkNumber, checkStateDict, describeValue, failType } from '../internal';
+import { checkEngine, checkNumber, checkOptions, checkStateDict, describeValue, failType } from '../internal';
 import { DeviceState } from './device-state';
 import {
   type AnyMetric,
@@ -59,6 +59,7 @@ export class RunningAverage extends Metric<RunningAverageInput, number | number[
 
   /** @param options `{ src }` or `{ outputTransform }`, and `alpha` (default 0.98). */
   constructor(options: RunningAverageOptions = {}) {
+    checkOptions('RunningAverage', options, ['src', 'alpha', 'outputTransform']);
     super(options.src === undefined ? options : {});
     const { src, alpha = 0.98, outputTransform } = options;
     if (src !== undefined && !(src instanceof Metric)) failType('RunningAverage', 'option src', 'a Metric', src);
@@ -114,10 +115,10 @@ export class RunningAverage extends Metric<RunningAverageInput, number | number[
       this.#push(output);
       return;
     }
-    if (!(output instanceof tf.Tensor) || output.size !== 1) {
+    if (!(output instanceof tf.Tensor) || output.size !== 1 || output.isDisposed) {
       throw new TypeError(
-        `RunningAverage: update expects a number or a tensor holding one value, got ${describeValue(output)}. ` +
-          'Reduce it (e.g. tf.mean) in outputTransform.',
+        `RunningAverage: update expects a number or a live tensor holding one value, got ${describeValue(output)}. ` +
+          'Reduce it (e.g. tf.mean) in outputTransform, and keep it alive until the metric has read it.',
       );
     }
     tf.tidy(() => this.#push(tf.reshape(tf.cast(output, 'float32'), [])));
@@ -159,6 +160,7 @@ export class RunningAverage extends Metric<RunningAverageInput, number | number[
 
   /** Attaches with {@link RunningBatchWise} by default; in src mode the source metric updates at every iteration. */
   override attach(engine: Engine<any, any>, name: string, usage: MetricUsage = RunningBatchWise): void {
+    checkEngine('RunningAverage.attach', 'argument engine', engine);
     if (this.#src !== null && !engine.hasEventHandler(this.#feedSrc, Events.ITERATION_COMPLETED)) {
       engine.addEventHandler(Events.ITERATION_COMPLETED, this.#feedSrc);
     }

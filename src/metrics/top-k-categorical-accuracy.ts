@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkInteger } from '../internal';
+import { checkInteger, checkOptions } from '../internal';
 import { CLASSIFICATION_SHAPES, classificationBatch, type PredictionPair, toPair } from './inputs';
 import { targetRule } from './label-check';
 import { SumCountMetric } from './sum-count';
@@ -21,7 +21,7 @@ export class TopKCategoricalAccuracy extends SumCountMetric<PredictionPair> {
    * @param options.outputTransform maps the engine output to `[yPred, y]`.
    */
   constructor(options: { k?: number; outputTransform?: (output: any) => PredictionPair } = {}) {
-    super(options);
+    super(checkOptions('TopKCategoricalAccuracy', options, ['k', 'outputTransform']) as typeof options);
     this.#k = checkInteger('TopKCategoricalAccuracy', 'option k', options.k ?? 5, { min: 1 });
   }
 

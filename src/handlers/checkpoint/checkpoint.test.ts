@@ -276,7 +276,7 @@ describe('Checkpoint', () => {
     await runEpochs(checkpoint, 1);
     expect(saver.calls).toEqual(['save model_5.ckpt', 'save model_5.ckpt']); // nothing left to rotate out
     expect(() => checkpoint.loadStateDict({ saved: [['5', 'x']] } as never)).toThrow(
-      /Checkpoint\.loadStateDict: argument stateDict should be \{ saved: \[priority, filename\]\[\] \}/,
+      "Checkpoint.loadStateDict: state dict entry 'saved' at 0: its priority should be a number other than NaN, got '5'.",
     );
   });
 

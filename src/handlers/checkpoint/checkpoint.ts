@@ -13,11 +13,14 @@ import {
 } from '../../engine';
 import {
   checkBoolean,
+  checkEngine,
   checkFunction,
   checkInteger,
   checkOptions,
+  checkStateDict,
   checkString,
   describeValue,
+  failRange,
   failType,
 } from '../../internal';
 import type { SaveMetadata, Saver } from '../../storage';
@@ -135,6 +138,10 @@ const isSaver = (value: unknown): value is Saver =>
  * })); // best_model_7_accuracy=0.9312.ckpt
  */
 export class Checkpoint extends EventHandler implements Stateful {
+  protected override get handlerName(): string {
+    return 'Checkpoint';
+  }
+
   /** The file extension of checkpoints. */
   static readonly ext = EXT;
   /** The objects saved, by name. */
@@ -239,6 +246,7 @@ export class Checkpoint extends EventHandler implements Stateful {
    * trainer.on(CheckpointEvents.SAVED_CHECKPOINT, () => console.log('saved', checkpoint.lastCheckpoint));
    */
   override attach(engine: Engine<any, any>, event: EventSpec = this.defaultEvent): this {
+    checkEngine('Checkpoint.attach', 'argument engine', engine);
     registerSavedEvent(engine);
     return super.attach(engine, event);
   }
@@ -369,18 +377,41 @@ export class Checkpoint extends EventHandler implements Stateful {
     return { saved: this.#saved.map((item) => [item.priority, item.filename]) };
   }
 
-  /** Restores the kept checkpoints from {@link stateDict}, so that rotation goes on after a resume. */
+  /**
+   * Restores the kept checkpoints from {@link stateDict}, so that rotation goes on after a resume. Checked before
+   * anything changes: `saved` is a list of `[priority, filename]` pairs with numeric priorities (not NaN), distinct
+   * non-empty file names, and no more of them than `nSaved`.
+   */
   loadStateDict(stateDict: { saved: [number, string][] }): void {
-    const saved = (stateDict as { saved?: unknown } | null)?.saved;
-    if (
-      !Array.isArray(saved) ||
-      !saved.every((item) => Array.isArray(item) && typeof item[0] === 'number' && typeof item[1] === 'string')
-    ) {
-      throw new TypeError(
-        `Checkpoint.loadStateDict: argument stateDict should be { saved: [priority, filename][] } as stateDict() returns, got ${describeValue(stateDict)}.`,
+    const where = 'Checkpoint.loadStateDict';
+    const { saved } = checkStateDict(where, stateDict, ['saved']);
+    if (!Array.isArray(saved))
+      failType(where, "state dict entry 'saved'", 'an array of [priority, filename] pairs', saved);
+    if (this.nSaved !== null && saved.length > this.nSaved) {
+      failRange(
+        where,
+        "state dict entry 'saved'",
+        `at most nSaved = ${this.nSaved} checkpoints`,
+        `${saved.length} of them`,
+        `Make this Checkpoint with nSaved: ${saved.length} (or null) to go on with the run that saved them.`,
       );
     }
-    this.#saved = saved.map(([priority, filename]) => ({ priority, filename })).sort((a, b) => a.priority - b.priority);
+    const names = new Set<string>();
+    const items = saved.map((item: unknown, i) => {
+      const subject = `state dict entry 'saved' at ${i}`;
+      if (!Array.isArray(item) || item.length !== 2) failType(where, subject, 'a [priority, filename] pair', item);
+      const [priority, filename] = item as unknown[];
+      if (typeof priority !== 'number' || Number.isNaN(priority)) {
+        failType(where, `${subject}: its priority`, 'a number other than NaN', priority);
+      }
+      const name = checkString(where, `${subject}: its filename`, filename);
+      if (names.has(name)) {
+        failRange(where, `${subject}: its filename`, 'a name listed once', filename, 'Each file is kept once.');
+      }
+      names.add(name);
+      return { priority, filename: name };
+    });
+    this.#saved = items.sort((a, b) => a.priority - b.priority);
   }
 
   /**

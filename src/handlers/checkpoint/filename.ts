@@ -44,6 +44,7 @@ export function parsePattern(pattern: string): (string | { key: Placeholder })[]
 
 /** Formats a priority as Ignite does: integers as they are, other numbers with 4 decimals (ties to even, like Python). */
 export function formatScore(value: number): string {
+  if (typeof value !== 'number') failType('formatScore', 'argument value', 'a number', value);
   if (Number.isInteger(value)) return String(value);
   if (value === Number.POSITIVE_INFINITY) return 'inf';
   if (value === Number.NEGATIVE_INFINITY) return '-inf';

@@ -2,6 +2,7 @@
 // Optimizer's slots (named, with Adam's bias-correction accumulators so that resuming is bit-exact).
 // Tensors are read with `await data()` into typed arrays; the results are plain data plus typed arrays.
 import * as tf from '@tensorflow/tfjs';
+import { invalidMessage, isPlainObject } from '../../internal';
 import { CheckpointError } from '../../storage';
 
 /** A tensor as checkpoint data: its name, shape, dtype and values. */
@@ -227,12 +228,60 @@ export async function optimizerStateDict(optimizer: tf.Optimizer, where = 'Check
   }
 }
 
+/** A CheckpointError (`CORRUPT`) in the one message shape, about an entry of the optimizer state under `key`. */
+function corruptEntry(where: string, key: string, entry: string, expected: string, value: unknown): CheckpointError {
+  return new CheckpointError(
+    invalidMessage(
+      where,
+      `the optimizer state '${key}': its entry '${entry}'`,
+      expected,
+      value,
+      'The checkpoint is damaged or was edited: load one the optimizer saved, unchanged.',
+    ),
+    { code: 'CORRUPT' },
+  );
+}
+
+/**
+ * Checks an optimizer state's scalars: `iterations` an int32 step count, and `extra` exactly the hidden
+ * accumulators of its class (Adam's `accBeta1` / `accBeta2`, the powers beta^t: numbers in [0, 1]).
+ */
+function checkOptimizerScalars(saved: OptimizerState, key: string, where: string): void {
+  const { iterations, extra } = saved as { iterations: unknown; extra: unknown };
+  if (!Number.isSafeInteger(iterations) || (iterations as number) < 0 || (iterations as number) > 2147483647) {
+    throw corruptEntry(where, key, 'iterations', 'an integer in [0, 2147483647] (its int32 step count)', iterations);
+  }
+  const hidden = HIDDEN_SCALARS[saved.className] ?? [];
+  if (extra === undefined && hidden.length === 0) return;
+  if (!isPlainObject(extra)) {
+    throw corruptEntry(where, key, 'extra', `an object of its hidden scalars (${hidden.join(', ') || 'none'})`, extra);
+  }
+  for (const name of Object.keys(extra)) {
+    if (!(hidden as readonly string[]).includes(name)) {
+      throw corruptEntry(
+        where,
+        key,
+        `extra.${name}`,
+        `absent (${saved.className} keeps ${hidden.join(', ') || 'none'})`,
+        extra[name],
+      );
+    }
+  }
+  for (const name of hidden) {
+    const value = extra[name];
+    if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+      throw corruptEntry(where, key, `extra.${name}`, 'a number in [0, 1] (a power beta^t)', value);
+    }
+  }
+}
+
 /**
  * Plans loading an {@link OptimizerState} into `optimizer`. Slots are matched by name: an optimizer that already has
  * slots gets the saved ones in its own order; a fresh one gets them in the saved order (the order its next update
  * uses). Checks the class, the slot names, and that each slot's shape equals its variable's. `apply()` restores the
  * iteration count, the slots and Adam's accumulators exactly, and disposes the slots it replaces; with issues it
- * does nothing. Throws a CheckpointError when `state` is not an optimizer state at all.
+ * does nothing. Throws a CheckpointError when `state` is not an optimizer state at all (`MISMATCH`), or when its
+ * step count or hidden scalars (Adam's `accBeta1` / `accBeta2`) are out of range, unknown or missing (`CORRUPT`).
  */
 export async function planOptimizerLoad(
   optimizer: tf.Optimizer,
@@ -246,8 +295,7 @@ export async function planOptimizerLoad(
     typeof saved !== 'object' ||
     saved.kind !== 'tfjs-optimizer' ||
     !Array.isArray(saved.slots) ||
-    typeof saved.className !== 'string' ||
-    !Number.isInteger(saved.iterations)
+    typeof saved.className !== 'string'
   ) {
     throw new CheckpointError(
       `${where}: cannot load '${key}': the checkpoint's entry is not the state of a tf.Optimizer (expected { kind: 'tfjs-optimizer', className, iterations, slots }). Check that the key names the same object it was saved from.`,
@@ -259,6 +307,7 @@ export async function planOptimizerLoad(
     if (problem !== null)
       throw new CheckpointError(`${where}: cannot load '${key}': a slot ${problem}.`, { code: 'CORRUPT' });
   }
+  checkOptimizerScalars(saved, key, where);
   const className = optimizer.getClassName();
   const current = await optimizer.getWeights();
   for (const { tensor } of current) if (!(tensor instanceof tf.Variable)) tensor.dispose();

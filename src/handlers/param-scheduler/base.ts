@@ -2,7 +2,7 @@
 // subclass, anything else (an engine state attribute). It owns the event counter, the history and the state dict;
 // a subclass says how to compute a value (`getParam`) and where it goes (`applyValue`).
 import { type Engine, type EventSpec, Events } from '../../engine';
-import { checkBoolean, checkInteger, checkPlainObject, checkString, failType, isPlainObject } from '../../internal';
+import { checkBoolean, checkInteger, checkPlainObject, checkStateDict, checkString, planLoad } from '../../internal';
 import { EventHandler } from '../attachable';
 
 /** One simulated event: `[eventIndex, value]`. */
@@ -63,6 +63,10 @@ export abstract class BaseParamScheduler extends EventHandler {
     return 'ParamScheduler';
   }
 
+  protected override get handlerName(): string {
+    return this.schedulerName;
+  }
+
   /** The value the schedule gives for the current `eventIndex`. */
   abstract getParam(): number;
 
@@ -93,34 +97,42 @@ export abstract class BaseParamScheduler extends EventHandler {
   }
 
   /**
-   * Restores what {@link stateDict} returned.
+   * Restores what {@link stateDict} returned. Everything is checked before anything changes: the keys (exactly those
+   * `stateDict()` writes), each value's type and range (`eventIndex` a safe non-negative integer, numbers finite, ...)
+   * and that the state fits this scheduler; a bad state dict throws and leaves the scheduler as it was.
    *
-   * @throws TypeError when a required key is missing.
+   * @throws TypeError or RangeError naming the entry, its value and the fix.
    */
   loadStateDict(stateDict: Record<string, unknown>): void {
-    const sd = requireKeys(this.schedulerName, stateDict, ['eventIndex', 'paramName', 'saveHistory']);
-    this.eventIndex = sd.eventIndex;
-    this.paramName = sd.paramName;
-    this.saveHistory = sd.saveHistory;
+    this[planLoad](stateDict)();
+  }
+
+  /**
+   * Checks a whole state dict and returns the function that applies it (which cannot fail). A subclass that saves
+   * more overrides it: calls `super[planLoad]`, checks its own entries, and returns a function applying both.
+   */
+  [planLoad](stateDict: unknown): () => void {
+    const where = `${this.schedulerName}.loadStateDict`;
+    const sd = checkStateDict(where, stateDict, Object.keys(this.stateDict()));
+    const eventIndex = checkInteger(where, "state dict entry 'eventIndex'", sd.eventIndex, { min: 0 });
+    const paramName = this.checkParamName(where, "state dict entry 'paramName'", sd.paramName);
+    const saveHistory = checkBoolean(where, "state dict entry 'saveHistory'", sd.saveHistory);
+    return () => {
+      this.eventIndex = eventIndex;
+      this.paramName = paramName;
+      this.saveHistory = saveHistory;
+    };
+  }
+
+  /** Checks a parameter name to set: a non-empty string here; {@link ParamScheduler} also wants it on the optimizer. */
+  protected checkParamName(where: string, subject: string, value: unknown): string {
+    return checkString(where, subject, value);
   }
 
   /** The value to set now; subclasses may wrap {@link getParam} (e.g. for warm-up). */
   protected currentValue(): number {
     return this.getParam();
   }
-}
-
-/** Throws unless every key is in the state dict (others may be there: subclasses add theirs); returns it as a record. */
-export function requireKeys(where: string, stateDict: unknown, keys: readonly string[]): Record<string, any> {
-  if (!isPlainObject(stateDict)) failType(where, 'argument stateDict', 'an object as stateDict() returns', stateDict);
-  for (const key of keys) {
-    if (!(key in stateDict)) {
-      throw new TypeError(
-        `${where}: required state attribute '${key}' is absent in the provided state dict (keys: ${Object.keys(stateDict).join(', ')}).`,
-      );
-    }
-  }
-  return stateDict;
 }
 
 /** Checks the `numEvents` argument of a `simulateValues`. */

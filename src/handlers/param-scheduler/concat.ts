@@ -1,7 +1,16 @@
 // ConcatScheduler: schedulers one after the other.
 import type { Engine } from '../../engine';
-import { checkBoolean, checkOptions, checkPlainObject, describeValue, failRange, failType } from '../../internal';
-import { checkNumEvents, type ParamSchedulerStateDict, requireKeys, type SimulatedValue, simulate } from './base';
+import {
+  checkBoolean,
+  checkInteger,
+  checkOptions,
+  checkPlainObject,
+  describeValue,
+  failRange,
+  failType,
+  planLoad,
+} from '../../internal';
+import { checkNumEvents, type ParamSchedulerStateDict, type SimulatedValue, simulate } from './base';
 import { ParamScheduler, readParam, writeParam } from './param-scheduler';
 
 /** Options of {@link ConcatScheduler}. */
@@ -89,29 +98,69 @@ export class ConcatScheduler extends ParamScheduler {
   }
 
   /**
-   * Restores what {@link stateDict} returned, into each concatenated scheduler too; throws if a key or a scheduler's
-   * state is missing.
+   * Checks the concatenation's state and every concatenated scheduler's before any of them changes: `durations` as
+   * given at construction (one fewer than schedulers, non-negative integers), `schedulerIndex` one of the schedulers,
+   * `currentDuration` within that scheduler's duration (`-1` only for the last), each scheduler's own state dict.
    */
-  override loadStateDict(stateDict: Record<string, unknown>): void {
-    const sd = requireKeys('ConcatScheduler', stateDict, [
-      'schedulers',
-      'durations',
-      'schedulerIndex',
-      'currentDuration',
-    ]);
-    if (!Array.isArray(sd.schedulers) || sd.schedulers.length !== this.schedulers.length) {
+  override [planLoad](stateDict: unknown): () => void {
+    const apply = super[planLoad](stateDict);
+    const where = 'ConcatScheduler.loadStateDict';
+    const sd = stateDict as Record<string, unknown>;
+    const count = this.schedulers.length;
+    const { durations, schedulers } = sd;
+    if (
+      !Array.isArray(durations) ||
+      durations.length !== count - 1 ||
+      !durations.every((d) => Number.isSafeInteger(d) && d >= 0)
+    ) {
+      failType(where, "state dict entry 'durations'", `an array of ${count - 1} non-negative integers`, durations);
+    }
+    const schedulerIndex = checkInteger(where, "state dict entry 'schedulerIndex'", sd.schedulerIndex, {
+      min: 0,
+      max: count - 1,
+      fix: `This ConcatScheduler has ${count} schedulers.`,
+    });
+    const isLast = schedulerIndex === count - 1;
+    const currentDuration = checkInteger(where, "state dict entry 'currentDuration'", sd.currentDuration, {
+      min: isLast ? -1 : 0,
+      max: isLast ? -1 : durations[schedulerIndex],
+      expected: isLast
+        ? '-1 (the last scheduler runs to the end)'
+        : `an integer in [0, ${durations[schedulerIndex]}] (the events left of scheduler ${schedulerIndex})`,
+    });
+    if (!Array.isArray(schedulers) || schedulers.length !== count) {
       throw new RangeError(
-        `ConcatScheduler: the state dict holds ${Array.isArray(sd.schedulers) ? sd.schedulers.length : 'no'} state dicts ` +
-          `of concatenated schedulers, but ${this.schedulers.length} are needed.`,
+        `${where}: the state dict holds ${Array.isArray(schedulers) ? schedulers.length : 'no'} state dicts ` +
+          `of concatenated schedulers, but ${count} are needed.`,
       );
     }
-    this.schedulers.forEach((s, i) => {
-      s.loadStateDict(sd.schedulers[i]);
+    const applies = this.schedulers.map((scheduler, i) => {
+      const paramName = (schedulers[i] as { paramName?: unknown } | null)?.paramName;
+      if (paramName !== sd.paramName) {
+        failRange(
+          where,
+          `state dict entry 'schedulers' at ${i}: its paramName`,
+          describeValue(sd.paramName),
+          paramName,
+        );
+      }
+      try {
+        return scheduler[planLoad](schedulers[i]);
+      } catch (error) {
+        // Say where in the concatenation the rejected state is; the scheduler's own message follows.
+        const Class = error instanceof RangeError ? RangeError : TypeError;
+        throw new Class(`${where}: state dict entry 'schedulers' at ${i} was rejected: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
     });
-    super.loadStateDict(sd);
-    this.durations = [...sd.durations];
-    this.#schedulerIndex = sd.schedulerIndex;
-    this.#currentDuration = sd.currentDuration === -1 ? Number.POSITIVE_INFINITY : sd.currentDuration;
+    return () => {
+      for (const applyOne of applies) applyOne();
+      apply();
+      this.durations = [...durations];
+      this.#schedulerIndex = schedulerIndex;
+      this.#currentDuration = currentDuration === -1 ? Number.POSITIVE_INFINITY : currentDuration;
+    };
   }
 
   /**

@@ -1,7 +1,7 @@
 // CyclicalScheduler: the base of LinearCyclicalScheduler and CosineAnnealingScheduler.
 import type { Engine } from '../../engine';
-import { checkInteger, checkNumber } from '../../internal';
-import { type ParamSchedulerOptions, type ParamSchedulerStateDict, requireKeys } from './base';
+import { checkInteger, checkNumber, checkPlainObject, failRange, planLoad } from '../../internal';
+import type { ParamSchedulerOptions, ParamSchedulerStateDict } from './base';
 import { ParamScheduler, type ParamTarget } from './param-scheduler';
 
 /** Options of the cyclical schedulers ({@link LinearCyclicalScheduler}, {@link CosineAnnealingScheduler}). */
@@ -12,7 +12,7 @@ export interface CyclicalSchedulerOptions extends ParamSchedulerOptions {
   endValue: number;
   /** Length of a cycle in events; at least 2. With iteration events, usually the epoch length. */
   cycleSize: number;
-  /** Factor applied to `cycleSize` (and `warmupDuration`) at the end of each cycle (default 1). */
+  /** Factor applied to `cycleSize` (and `warmupDuration`) at the end of each cycle; at least 1 (default 1). */
   cycleMult?: number;
   /** Factor applied to `startValue` at the end of each cycle (default 1). */
   startValueMult?: number;
@@ -87,13 +87,17 @@ export abstract class CyclicalScheduler extends ParamScheduler {
   constructor(optimizer: ParamTarget, options: CyclicalSchedulerOptions) {
     super(optimizer, options);
     const where = this.schedulerName;
+    checkPlainObject(where, 'argument options', options, 'an options object { startValue, endValue, cycleSize, ... }');
     this.startValue = checkNumber(where, 'argument startValue', options.startValue);
     this.endValue = checkNumber(where, 'argument endValue', options.endValue);
     this.cycleSize = checkInteger(where, 'argument cycleSize', options.cycleSize, {
       min: 2,
       expected: 'positive and larger than 1',
     });
-    this.cycleMult = checkNumber(where, 'argument cycleMult', options.cycleMult ?? 1);
+    this.cycleMult = checkNumber(where, 'argument cycleMult', options.cycleMult ?? 1, {
+      min: 1,
+      fix: 'A factor below 1 would shrink the cycles to zero events.',
+    });
     this.startValueMult = checkNumber(where, 'argument startValueMult', options.startValueMult ?? 1);
     this.endValueMult = checkNumber(where, 'argument endValueMult', options.endValueMult ?? 1);
     this.warmupDuration = checkInteger(where, 'argument warmupDuration', options.warmupDuration ?? 0, { min: 0 });
@@ -131,11 +135,42 @@ export abstract class CyclicalScheduler extends ParamScheduler {
     return sd;
   }
 
-  /** Restores what {@link stateDict} returned, cycle state included; throws TypeError when a key is missing. */
-  override loadStateDict(stateDict: Record<string, unknown>): void {
-    const sd = requireKeys(this.schedulerName, stateDict, CYCLICAL_KEYS);
-    super.loadStateDict(sd);
-    for (const key of CYCLICAL_KEYS) this[key] = sd[key];
+  /** Checks the cycle state too: finite values and factors, sizes that fit together, `eventIndex` within the cycle. */
+  override [planLoad](stateDict: unknown): () => void {
+    const apply = super[planLoad](stateDict);
+    const where = `${this.schedulerName}.loadStateDict`;
+    const sd = stateDict as Record<string, unknown>;
+    const entry = (key: string) => `state dict entry '${key}'`;
+    const values = {
+      startValue: checkNumber(where, entry('startValue'), sd.startValue),
+      endValue: checkNumber(where, entry('endValue'), sd.endValue),
+      cycleSize: checkInteger(where, entry('cycleSize'), sd.cycleSize, { min: 2 }),
+      cycleMult: checkNumber(where, entry('cycleMult'), sd.cycleMult, { min: 1 }),
+      cycle: checkInteger(where, entry('cycle'), sd.cycle, { min: 0 }),
+      startValueMult: checkNumber(where, entry('startValueMult'), sd.startValueMult),
+      endValueMult: checkNumber(where, entry('endValueMult'), sd.endValueMult),
+      warmupDuration: checkInteger(where, entry('warmupDuration'), sd.warmupDuration, { min: 0 }),
+      totalCycleSize: checkInteger(where, entry('totalCycleSize'), sd.totalCycleSize, { min: 2 }),
+    };
+    const total = values.cycleSize + values.warmupDuration;
+    if (values.totalCycleSize !== total) {
+      failRange(
+        where,
+        entry('totalCycleSize'),
+        `cycleSize + warmupDuration = ${values.cycleSize} + ${values.warmupDuration} = ${total}`,
+        values.totalCycleSize,
+        'Load the state dict stateDict() returned, unedited.',
+      );
+    }
+    checkInteger(where, entry('eventIndex'), sd.eventIndex, {
+      min: 0,
+      max: total,
+      fix: 'A cycle restarts at 0 once eventIndex reaches cycleSize + warmupDuration.',
+    });
+    return () => {
+      apply();
+      Object.assign(this, values);
+    };
   }
 
   /** During the warm-up after a cycle: linear from `endValue` to `startValue`; otherwise the cycle's value. */

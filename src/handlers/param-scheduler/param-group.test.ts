@@ -132,7 +132,7 @@ describe('ParamGroupScheduler', () => {
     const sd = moved.stateDict();
     const { cycleSize: _, ...broken } = sd.schedulers[1]![1];
     expect(() => group.loadStateDict({ schedulers: [sd.schedulers[0], ['head', broken]] })).toThrow(
-      /required state attribute 'cycleSize' is absent/,
+      /^ParamGroupScheduler\.loadStateDict: the state of scheduler 'head' was rejected: CosineAnnealingScheduler\.loadStateDict: required state dict entry 'cycleSize' is absent/,
     );
     expect(group.stateDict()).toEqual(before);
   });

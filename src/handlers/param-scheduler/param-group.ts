@@ -9,6 +9,7 @@ import {
   describeValue,
   failRange,
   failType,
+  planLoad,
   UNSAFE_KEYS,
 } from '../../internal';
 import { EventHandler } from '../attachable';
@@ -109,7 +110,7 @@ export class ParamGroupScheduler extends EventHandler {
 
   /**
    * Restores what {@link stateDict} returned, each scheduler's state by its name (the order does not matter). All or
-   * nothing: when a scheduler refuses its state, those already loaded are put back as they were before the call.
+   * nothing: every scheduler checks its state before any is loaded, so when one refuses its state nothing changes.
    *
    * @throws TypeError or RangeError when the state dict is not a group's, or names differ from this group's.
    */
@@ -136,20 +137,20 @@ export class ParamGroupScheduler extends EventHandler {
       }
       byName.set(name, checkPlainObject(where, `the state dict of scheduler '${name}'`, sd));
     }
-    const before = this.schedulers.map((scheduler) => scheduler.stateDict());
-    let loaded = 0;
-    try {
-      for (const [i, scheduler] of this.schedulers.entries()) {
-        scheduler.loadStateDict(byName.get(this.names[i]!)!);
-        loaded = i + 1;
+    // Every scheduler checks its state before any is loaded.
+    const applies = this.schedulers.map((scheduler, i) => {
+      const name = this.names[i]!;
+      try {
+        return scheduler[planLoad](byName.get(name)!);
+      } catch (error) {
+        // Say which group's state is rejected; the scheduler's own message follows.
+        const Class = error instanceof RangeError ? RangeError : TypeError;
+        throw new Class(`${where}: the state of scheduler '${name}' was rejected: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
-    } catch (error) {
-      // put back every scheduler touched, the one that threw included
-      for (let i = 0; i <= Math.min(loaded, this.schedulers.length - 1); i++) {
-        this.schedulers[i]!.loadStateDict(before[i]!);
-      }
-      throw error;
-    }
+    });
+    for (const apply of applies) apply();
   }
 
   /**

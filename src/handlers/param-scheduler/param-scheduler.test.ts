@@ -408,3 +408,112 @@ describe('schedulers on tfjs optimizers', () => {
     expect(() => second.loadStateDict({ schedulers: [] } as any)).toThrow(/absent|needed/);
   });
 });
+
+describe('loadStateDict checks values, not only keys', () => {
+  const cosine = (optimizer: object) =>
+    new CosineAnnealingScheduler(optimizer, { startValue: 1, endValue: 0, cycleSize: 4 });
+
+  it('rejects broken entries of every kind, naming the scheduler, the entry and the value, and changes nothing', () => {
+    const scheduler = cosine({ learningRate: 0.1 });
+    scheduler.handle(null);
+    const good = scheduler.stateDict();
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [
+        { ...good, eventIndex: Number.NaN },
+        /^CosineAnnealingScheduler\.loadStateDict: state dict entry 'eventIndex' should be a non-negative integer, got NaN/,
+      ],
+      [{ ...good, eventIndex: 5 }, /'eventIndex' should be an integer in \[0, 4\], got 5\. A cycle restarts at 0/],
+      [{ ...good, startValue: Number.POSITIVE_INFINITY }, /'startValue' should be a finite number, got Infinity/],
+      [{ ...good, cycleMult: 0.5 }, /'cycleMult' should be a finite number >= 1, got 0\.5/],
+      [{ ...good, totalCycleSize: 7 }, /'totalCycleSize' should be cycleSize \+ warmupDuration = 4 \+ 0 = 4, got 7/],
+      [
+        { ...good, paramName: 'lr' },
+        /the optimizer should have a numeric property 'lr' \(state dict entry 'paramName'\), got undefined/,
+      ],
+      [{ ...good, saveHistory: 1 }, /'saveHistory' should be a boolean, got 1/],
+      [{ ...good, cycleMultiplier: 2 }, /unknown state dict entry 'cycleMultiplier'/],
+    ];
+    for (const [sd, message] of bad) {
+      expect(() => scheduler.loadStateDict(sd)).toThrow(message);
+      expect(scheduler.stateDict()).toEqual(good);
+    }
+  });
+
+  it('ConcatScheduler loads all its schedulers or none', () => {
+    const optimizer = { learningRate: 0.1 };
+    const make = () => new ConcatScheduler({ schedulers: [cosine(optimizer), cosine(optimizer)], durations: [3] });
+    const source = make();
+    for (let i = 0; i < 5; i++) source.handle(null);
+    const saved = source.stateDict() as Record<string, any>;
+    const target = make();
+    const before = target.stateDict();
+    const broken = structuredClone(saved);
+    broken.schedulers[1].eventIndex = Number.NaN;
+    expect(() => target.loadStateDict(broken)).toThrow(
+      /^ConcatScheduler\.loadStateDict: state dict entry 'schedulers' at 1 was rejected: CosineAnnealingScheduler\.loadStateDict: state dict entry 'eventIndex'/,
+    );
+    expect(target.stateDict()).toEqual(before); // the first scheduler was not loaded either
+    expect(() => target.loadStateDict({ ...saved, currentDuration: 99 })).toThrow(/'currentDuration' should be -1/);
+    expect(() => target.loadStateDict({ ...saved, schedulerIndex: 2 })).toThrow(
+      /'schedulerIndex' should be an integer in \[0, 1\], got 2/,
+    );
+    target.loadStateDict(saved);
+    expect(target.stateDict()).toEqual(saved);
+  });
+
+  it('PiecewiseLinear wants as many non-decreasing milestones as finite values', () => {
+    const scheduler = new PiecewiseLinear(
+      { learningRate: 1 },
+      {
+        milestonesValues: [
+          [0, 1],
+          [4, 0],
+        ],
+      },
+    );
+    const good = scheduler.stateDict();
+    expect(() => scheduler.loadStateDict({ ...good, milestones: [4, 0] })).toThrow(
+      /'milestones' at 1 should be an integer >= the previous milestone 4, got 0/,
+    );
+    expect(() => scheduler.loadStateDict({ ...good, values: [1, Number.NaN] })).toThrow(
+      /'values' at 1 should be a finite number, got NaN/,
+    );
+    expect(() => scheduler.loadStateDict({ ...good, milestones: [0, 2, 4] })).toThrow(
+      /'values' should be an array of 3 values/,
+    );
+    expect(scheduler.stateDict()).toEqual(good);
+  });
+
+  it('ReduceLROnPlateauScheduler checks metricName against its own instead of ignoring it, and bounds its counters', () => {
+    const optimizer = { learningRate: 0.1 };
+    const plateau = new ReduceLROnPlateauScheduler(optimizer, { metricName: 'loss', patience: 2, cooldown: 1 });
+    const good = plateau.stateDict();
+    expect(() => plateau.loadStateDict({ ...good, metricName: 'accuracy' })).toThrow(
+      "ReduceLROnPlateauScheduler.loadStateDict: state dict entry 'metricName' should be 'loss', the metric this scheduler watches, got 'accuracy'.",
+    );
+    expect(() => plateau.loadStateDict({ ...good, numBadEpochs: 3 })).toThrow(
+      /'numBadEpochs' should be an integer in \[0, 2\], got 3/,
+    );
+    expect(() => plateau.loadStateDict({ ...good, cooldownCounter: 2 })).toThrow(
+      /'cooldownCounter' should be an integer in \[0, 1\], got 2/,
+    );
+    expect(() => plateau.loadStateDict({ ...good, best: Number.NaN })).toThrow(
+      /'best' should be a finite number or null, got NaN/,
+    );
+    expect(() => plateau.loadStateDict({ ...good, value: Number.NaN })).toThrow(
+      /'value' should be a finite number, got NaN/,
+    );
+    expect(optimizer.learningRate).toBe(0.1);
+    plateau.loadStateDict({ ...good, numBadEpochs: 2, value: 0.05 });
+    expect([plateau.numBadEpochs, optimizer.learningRate]).toEqual([2, 0.05]);
+  });
+
+  it('a cyclical scheduler whose cycles would shrink (cycleMult < 1) is refused at construction', () => {
+    expect(
+      () =>
+        new CosineAnnealingScheduler({ learningRate: 1 }, { startValue: 1, endValue: 0, cycleSize: 4, cycleMult: 0.5 }),
+    ).toThrow(
+      /cycleMult should be a finite number >= 1, got 0\.5\. A factor below 1 would shrink the cycles to zero events/,
+    );
+  });
+});

@@ -28,6 +28,18 @@ export function readParam(target: ParamTarget, paramName: string): number {
   return (target as Record<string, number>)[paramName];
 }
 
+/** Throws unless `target[paramName]` is a number (the value a scheduler sets); returns `paramName`. */
+function checkTargetParam(where: string, subject: string, target: ParamTarget, paramName: string): string {
+  const current = (target as Record<string, unknown>)[paramName];
+  if (typeof current !== 'number') {
+    throw new TypeError(
+      `${where}: the optimizer should have a numeric property ${describeValue(paramName)} (${subject}), got ` +
+        `${describeValue(current)}. tfjs optimizers have 'learningRate'; pass a paramName the optimizer has.`,
+    );
+  }
+  return paramName;
+}
+
 /** A stand-in optimizer for `simulateValues`. */
 export function fakeTarget(paramName: string, value = 0): ParamTarget {
   return { [paramName]: value };
@@ -62,14 +74,13 @@ export abstract class ParamScheduler extends BaseParamScheduler {
     if (optimizer === null || typeof optimizer !== 'object') {
       failType(where, 'argument optimizer', 'a tfjs optimizer, e.g. tf.train.sgd(0.1)', optimizer);
     }
-    const current = (optimizer as Record<string, unknown>)[this.paramName];
-    if (typeof current !== 'number') {
-      throw new TypeError(
-        `${where}: the optimizer should have a numeric property '${this.paramName}', got ${describeValue(current)}; ` +
-          `tfjs optimizers have 'learningRate', or pass paramName.`,
-      );
-    }
+    checkTargetParam(where, 'argument paramName', optimizer, this.paramName);
     this.optimizer = optimizer;
+  }
+
+  /** A loaded `paramName` must name a numeric property of the optimizer, as the constructor's does. */
+  protected override checkParamName(where: string, subject: string, value: unknown): string {
+    return checkTargetParam(where, subject, this.optimizer, super.checkParamName(where, subject, value));
   }
 
   /** Writes `value` to the optimizer's `paramName` (through `setLearningRate` where the optimizer needs it). */

@@ -1,10 +1,9 @@
 // PiecewiseLinear: linear interpolation between [eventIndex, value] milestones.
-import { checkNumber, checkOptions, describeValue, failRange, failType } from '../../internal';
+import { checkInteger, checkNumber, checkOptions, describeValue, failRange, failType, planLoad } from '../../internal';
 import {
   checkNumEvents,
   type ParamSchedulerOptions,
   type ParamSchedulerStateDict,
-  requireKeys,
   type SimulatedValue,
   simulate,
 } from './base';
@@ -95,15 +94,36 @@ export class PiecewiseLinear extends ParamScheduler {
     return { ...super.stateDict(), milestones: [...this.milestones], values: [...this.values] };
   }
 
-  /**
-   * Restores what {@link stateDict} returned (milestones and values included); throws TypeError when a key is missing.
-   */
-  override loadStateDict(stateDict: Record<string, unknown>): void {
-    const sd = requireKeys('PiecewiseLinear', stateDict, ['milestones', 'values']);
-    super.loadStateDict(sd);
-    this.milestones = [...sd.milestones];
-    this.values = [...sd.values];
-    this.#index = 0;
+  /** Checks the milestones too: as many non-decreasing integers as there are finite values, at least one. */
+  override [planLoad](stateDict: unknown): () => void {
+    const apply = super[planLoad](stateDict);
+    const where = 'PiecewiseLinear.loadStateDict';
+    const { milestones, values } = stateDict as Record<string, unknown>;
+    if (!Array.isArray(milestones) || milestones.length === 0) {
+      failType(where, "state dict entry 'milestones'", 'a non-empty array of event indices', milestones);
+    }
+    if (!Array.isArray(values) || values.length !== milestones.length) {
+      failType(
+        where,
+        "state dict entry 'values'",
+        `an array of ${milestones.length} values, one per milestone`,
+        values,
+      );
+    }
+    milestones.forEach((milestone, i) => {
+      checkInteger(where, `state dict entry 'milestones' at ${i}`, milestone, {
+        min: i === 0 ? undefined : milestones[i - 1],
+        expected:
+          i === 0 ? 'a safe integer' : `an integer >= the previous milestone ${describeValue(milestones[i - 1])}`,
+      });
+    });
+    for (const [i, value] of values.entries()) checkNumber(where, `state dict entry 'values' at ${i}`, value);
+    return () => {
+      apply();
+      this.milestones = [...milestones];
+      this.values = [...values];
+      this.#index = 0;
+    };
   }
 
   /**

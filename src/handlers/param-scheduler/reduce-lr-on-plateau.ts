@@ -1,13 +1,17 @@
 // ReduceLROnPlateauScheduler: lowers the learning rate when a metric stops improving (PyTorch's ReduceLROnPlateau).
 import type { Engine } from '../../engine';
-import { checkInteger, checkNumber, checkOneOf, checkOptions, checkString, describeValue } from '../../internal';
 import {
-  checkNumEvents,
-  type ParamSchedulerOptions,
-  type ParamSchedulerStateDict,
-  requireKeys,
-  type SimulatedValue,
-} from './base';
+  checkEngine,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  checkString,
+  describeValue,
+  failRange,
+  planLoad,
+} from '../../internal';
+import { checkNumEvents, type ParamSchedulerOptions, type ParamSchedulerStateDict, type SimulatedValue } from './base';
 import { fakeTarget, ParamScheduler, type ParamTarget, readParam, writeParam } from './param-scheduler';
 
 /** Options of {@link ReduceLROnPlateauScheduler}. */
@@ -102,6 +106,7 @@ export class ReduceLROnPlateauScheduler extends ParamScheduler {
       'eps',
     ]);
     this.metricName = checkString(where, 'argument metricName', metricName);
+    if (trainer !== null) checkEngine(where, 'argument trainer', trainer, 'Pass the trainer, or leave it out.');
     this.trainer = trainer;
     this.mode = checkOneOf(where, 'argument mode', mode, ['min', 'max']);
     this.factor = checkNumber(where, 'argument factor', factor, {
@@ -207,22 +212,42 @@ export class ReduceLROnPlateauScheduler extends ParamScheduler {
   }
 
   /**
-   * Restores the best value and counters and writes the saved `value` to the optimizer; throws TypeError when a key is
-   * missing.
+   * Checks the plateau state: `metricName` must be this scheduler's (it is checked, not restored: a state kept for
+   * another metric would compare that metric's best with this one's values), `best` finite or null, the counters
+   * within `patience` and `cooldown`, `value` finite. Applying it also writes `value` to the optimizer.
    */
-  override loadStateDict(stateDict: Record<string, unknown>): void {
-    const sd = requireKeys('ReduceLROnPlateauScheduler', stateDict, [
-      'metricName',
-      'best',
-      'numBadEpochs',
-      'cooldownCounter',
-      'value',
-    ]);
-    super.loadStateDict(sd);
-    this.#best = sd.best === null ? this.#worst() : sd.best;
-    this.#numBadEpochs = sd.numBadEpochs;
-    this.#cooldownCounter = sd.cooldownCounter;
-    writeParam(this.optimizer, this.paramName, sd.value);
+  override [planLoad](stateDict: unknown): () => void {
+    const apply = super[planLoad](stateDict);
+    const where = 'ReduceLROnPlateauScheduler.loadStateDict';
+    const sd = stateDict as Record<string, unknown>;
+    if (sd.metricName !== this.metricName) {
+      failRange(
+        where,
+        "state dict entry 'metricName'",
+        `${describeValue(this.metricName)}, the metric this scheduler watches`,
+        sd.metricName,
+        'Load the state of a scheduler watching the same metric, or make this one with that metricName.',
+      );
+    }
+    const best = checkNumber(where, "state dict entry 'best'", sd.best, { nullable: true });
+    const numBadEpochs = checkInteger(where, "state dict entry 'numBadEpochs'", sd.numBadEpochs, {
+      min: 0,
+      max: this.patience,
+      fix: `A plateau of more than patience (${this.patience}) calls reduces the value and starts counting again.`,
+    });
+    const cooldownCounter = checkInteger(where, "state dict entry 'cooldownCounter'", sd.cooldownCounter, {
+      min: 0,
+      max: this.cooldown,
+      fix: `The counter starts at cooldown (${this.cooldown}) after a reduction and counts down.`,
+    });
+    const value = checkNumber(where, "state dict entry 'value'", sd.value);
+    return () => {
+      apply();
+      this.#best = best === null ? this.#worst() : best;
+      this.#numBadEpochs = numBadEpochs;
+      this.#cooldownCounter = cooldownCounter;
+      writeParam(this.optimizer, this.paramName, value);
+    };
   }
 
   /**

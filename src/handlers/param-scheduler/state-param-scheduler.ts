@@ -5,14 +5,15 @@ import { Engine, type EventSpec, Events, State } from '../../engine';
 import {
   checkBoolean,
   checkInteger,
+  checkKeyName,
   checkNumber,
   checkOptions,
   checkPlainObject,
   checkStateDict,
-  checkString,
   describeValue,
   failRange,
   failType,
+  planLoad,
 } from '../../internal';
 import {
   appendHistory,
@@ -82,9 +83,12 @@ export abstract class StateParamScheduler extends BaseParamScheduler {
     super(options); // checks that options is an object, paramName a string and saveHistory a boolean
     const where = this.schedulerName;
     const given = options as Partial<StateParamSchedulerOptions> | undefined;
-    const name = checkString(where, 'argument paramName', given?.paramName, {
-      fix: "Name the engine.state attribute to schedule, e.g. paramName: 'alpha'.",
-    });
+    const name = checkKeyName(
+      where,
+      'argument paramName',
+      given?.paramName,
+      "Name the engine.state attribute to schedule, e.g. paramName: 'alpha'.",
+    );
     if (ENGINE_ATTRIBUTES.has(name)) {
       failRange(
         where,
@@ -186,12 +190,11 @@ export abstract class StateParamScheduler extends BaseParamScheduler {
   }
 
   /**
-   * Restores what {@link stateDict} returned. Every entry is checked first (no unknown or missing key, `eventIndex` a
-   * non-negative safe integer, `paramName` this scheduler's, finite numbers): a state dict that fails changes nothing.
-   *
-   * @throws TypeError or RangeError naming the entry, the value and the fix.
+   * Checks a whole state dict as {@link loadStateDict} does (no unknown or missing key, `eventIndex` a non-negative
+   * safe integer, `paramName` this scheduler's, finite numbers) and returns the function that applies it, which
+   * cannot fail: `loadStateDict(sd)` is `this[planLoad](sd)()`, so a state dict that fails changes nothing.
    */
-  override loadStateDict(stateDict: Record<string, unknown>): void {
+  override [planLoad](stateDict: unknown): () => void {
     const where = `${this.schedulerName}.loadStateDict`;
     const own = Object.keys(this.ownState());
     const sd = checkStateDict(where, stateDict, ['eventIndex', 'paramName', 'saveHistory', ...own]);
@@ -207,8 +210,11 @@ export abstract class StateParamScheduler extends BaseParamScheduler {
     }
     const saveHistory = checkBoolean(where, "state dict entry 'saveHistory'", sd.saveHistory);
     const applyOwn = this.checkOwnState(where, sd);
-    super.loadStateDict({ eventIndex, paramName: this.paramName, saveHistory });
-    applyOwn();
+    return () => {
+      this.eventIndex = eventIndex;
+      this.saveHistory = saveHistory;
+      applyOwn();
+    };
   }
 }
 

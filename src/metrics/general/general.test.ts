@@ -227,7 +227,9 @@ describe('MetricGroup', () => {
       /MetricGroup: the metric name 'r2' conflicts with a key of its result/,
     );
     expect(() => new MetricGroup({})).toThrow(/MetricGroup: argument metrics should be an object of metrics by name/);
-    expect(() => new MetricGroup({ a: 1 } as never)).toThrow(/MetricGroup: argument metrics should be/);
+    expect(() => new MetricGroup({ a: 1 } as never)).toThrow(
+      "MetricGroup: argument metrics' 'a' should be a Metric, got 1.",
+    );
     tf.dispose(batch);
   });
 });

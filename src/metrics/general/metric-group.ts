@@ -1,5 +1,5 @@
 import type { Engine } from '../../engine';
-import { checkOptions, checkStateDict, describeValue, isPlainObject, UNSAFE_KEYS } from '../../internal';
+import { checkKeyName, checkOptions, checkStateDict, failType, isPlainObject } from '../../internal';
 import { type AnyMetric, Metric } from '../metric';
 
 /** What a {@link MetricGroup} computes: each metric's value under its name. */
@@ -34,14 +34,13 @@ export class MetricGroup<M extends Record<string, AnyMetric> = Record<string, An
    */
   constructor(metrics: M, options: { outputTransform?: (output: any) => unknown } = {}) {
     super(checkOptions('MetricGroup', options, ['outputTransform']) as typeof options);
-    const isMetrics =
-      isPlainObject(metrics) &&
-      Object.keys(metrics).length > 0 &&
-      Object.entries(metrics).every(([name, metric]) => !UNSAFE_KEYS.has(name) && metric instanceof Metric);
-    if (!isMetrics) {
-      throw new TypeError(
-        `MetricGroup: argument metrics should be an object of metrics by name, e.g. { acc: new Accuracy() }, got ${describeValue(metrics)}.`,
-      );
+    const expected = 'an object of metrics by name, e.g. { acc: new Accuracy() }';
+    if (!isPlainObject(metrics) || Object.keys(metrics).length === 0) {
+      failType('MetricGroup', 'argument metrics', expected, metrics);
+    }
+    for (const [name, metric] of Object.entries(metrics)) {
+      checkKeyName('MetricGroup', 'a name in argument metrics', name, 'The names become keys of its result.');
+      if (!(metric instanceof Metric)) failType('MetricGroup', `argument metrics' '${name}'`, 'a Metric', metric);
     }
     this.#metrics = { ...metrics };
   }

@@ -51,9 +51,9 @@ export class VariableAccumulation extends Metric<VariableAccumulationInput, Vari
     op: (accumulator: tf.Tensor, output: tf.Tensor) => tf.Tensor,
     options: { outputTransform?: (output: any) => VariableAccumulationInput } = {},
   ) {
-    const checked = checkOptions('VariableAccumulation', options, ['outputTransform']) as typeof options;
-    super(checked);
-    this.#op = checkFunction('VariableAccumulation', 'argument op', op, '(accumulator, output) => tf.Tensor');
+    checkFunction('VariableAccumulation', 'argument op', op, '(accumulator, output) => tf.Tensor');
+    super(checkOptions('VariableAccumulation', options, ['outputTransform']) as typeof options);
+    this.#op = op;
   }
 
   protected override get metricName(): string {
