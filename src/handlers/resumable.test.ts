@@ -233,6 +233,7 @@ describe('setupResumableTraining', () => {
     const training = await setupResumableTraining(again.trainer, {
       saver,
       toSave: toSave(again),
+      nSaved: 5, // the run's own: a Checkpoint rejects a saved list longer than its nSaved
       from: 'checkpoint_12.ckpt',
     });
     expect(training.report).toMatchObject({
