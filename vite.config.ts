@@ -10,6 +10,7 @@ export default defineConfig({
     alias: [
       { find: /^kindling$/, replacement: src('index.ts') },
       { find: /^kindling\/node$/, replacement: src('node.ts') },
+      { find: /^kindling\/worker$/, replacement: src('worker.ts') },
     ],
   },
   // Test and benchmark servers (KINDLING_STATIC=1) neither watch files nor hot-reload pages: an edit made while a
@@ -42,11 +43,20 @@ export default defineConfig({
     emptyOutDir: true,
     copyPublicDir: false,
     lib: {
-      entry: { index: src('index.ts'), node: src('node.ts') },
+      entry: { index: src('index.ts'), node: src('node.ts'), worker: src('worker.ts') },
       formats: ['es'],
     },
     rollupOptions: {
-      external: [/^@tensorflow\//, /^@bufbuild\/protobuf/, /^crc-32(\/|$)/, 'idb-keyval', 'seedrandom', /^node:/],
+      external: [
+        /^@tensorflow\//,
+        /^@bufbuild\/protobuf/,
+        /^crc-32(\/|$)/,
+        'idb-keyval',
+        'seedrandom',
+        'uplot',
+        'comlink',
+        /^node:/,
+      ],
     },
   },
 });

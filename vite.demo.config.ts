@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^kindling$/, replacement: path('./src/index.ts') },
       { find: /^kindling\/node$/, replacement: path('./src/node.ts') },
+      { find: /^kindling\/worker$/, replacement: path('./src/worker.ts') },
     ],
   },
   worker: { format: 'es' },

@@ -5,7 +5,6 @@
 // turns, and reports the median: on a small shared machine one measurement can be off by half.
 import * as tf from '@tensorflow/tfjs';
 import { type BackendName, describeBackend, manualSeed, selectBackend } from 'kindling';
-import { TrainingCharts } from './charts';
 import { loadDigits, NUM_CLASSES, NUM_PIXELS, splitDigits, take } from './data';
 import { buildModel, lossFn } from './model';
 import { DEFAULT_CONFIG, type RunConfig, type SessionEvent } from './protocol';
@@ -91,15 +90,12 @@ async function data() {
 }
 
 async function viaKindling(backend: BackendName): Promise<Way> {
-  const charts = new TrainingCharts(document.querySelector('#loss-chart')!, document.querySelector('#val-chart')!);
   let steps = 0;
-  const session = new TrainingSession((event: SessionEvent) => {
+  const session = new TrainingSession(document.querySelector<HTMLElement>('#charts')!, false, (event: SessionEvent) => {
     if (event.type === 'iteration') steps = event.iteration;
-    if (event.type === 'chart') charts.draw(event.frame);
     if (event.type === 'error') throw new Error(event.message);
   });
   const config: RunConfig = { ...DEFAULT_CONFIG, epochs, checkpointEvery: 1_000_000, dbName: 'kindling-bench' };
-  await session.ensureBackend(backend);
   await session.reset(config.dbName);
   await session.start(config, backend, null); // warm-up: compiles kernels, fills caches
   return {

@@ -1,25 +1,26 @@
-// The notebook page: wires the cells to a training session on this thread or in a worker.
-import { type BackendName, type BackendSelection, type ChartFrame, describeBackend, IndexedDBSaver } from 'kindling';
-import { TrainingCharts } from './charts';
+// The notebook page: wires the cells to a training session (demo/session.ts) on this thread or in a Worker, and
+// offers the test API `window.kindlingDemo` (e2e tests, scripts/train.mjs).
+import { type BackendSelection, describeBackend } from 'kindling';
+import { enableRowButtons, isHeldElsewhere, renderCheckpoints, tableSaver } from './checkpoint-table';
+import {
+  backendParam,
+  describeRun,
+  flag,
+  initForm,
+  readConfig,
+  readStoredRun,
+  type StoredRun,
+  urlForMode,
+  writeConfig,
+  writeStoredRun,
+} from './config';
 import { loadDigits, NUM_PIXELS } from './data';
 import { drawDigitGrid, renderConfusionMatrix } from './draw';
-import { type Driver, LocalDriver, WorkerDriver } from './driver';
-import {
-  BUSY_STATUSES,
-  DEFAULT_CONFIG,
-  type RunConfig,
-  SERIES,
-  type SessionEvent,
-  type SessionStatus,
-} from './protocol';
-import { throttleToFrame } from './throttle';
+import { drawLrCurve, roundRate } from './lr-panel';
+import { BUSY_STATUSES, type EpochEntry, type RunConfig, type SessionEvent, type SessionStatus } from './protocol';
+import { TrainingSession } from './session';
 
 const $ = <T extends HTMLElement = HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
-const params = new URLSearchParams(location.search);
-const RUN_KEY = 'kindling-demo:run';
-/** The prefix of every checkpoint store of this page (`?db=` gives tests their own). */
-const BASE_DB = params.get('db') ?? DEFAULT_CONFIG.dbName;
-const FORM_KEYS = ['model', 'seed', 'epochs', 'learningRate', 'schedule', 'checkpointEvery'] as const;
 
 /**
  * What "start" decided, for the log and for subscribers (scripts/train.mjs prints it): a fresh run, the latest
@@ -41,122 +42,46 @@ export interface KindlingDemo {
   status: SessionStatus;
   mode: 'main' | 'worker';
   backend: BackendSelection | null;
-  /**
-   * Loss of each iteration, keyed by iteration (restored history included). Losses are read back a chunk at a time,
-   * so they trail the progress by up to a chunk while running; they are complete once the status is no longer running.
-   */
-  losses: Record<number, number>;
-  epochs: Array<{ epoch: number; iteration: number; metrics: Record<string, number>; seconds: number }>;
+  /** Loss of each iteration charted so far (restored history included), by iteration; complete once not running. */
+  readonly losses: Record<number, number>;
+  /** The epoch log (restored entries included). */
+  epochs: EpochEntry[];
   lastCheckpoint: { name: string; iteration: number; where: string } | null;
   resumedFrom: { name: string; iteration: number; epoch: number } | null;
   evaluation: { accuracy: number; confusion: number[][] } | null;
   errors: string[];
   config: RunConfig;
-  /** Resolves when the data cell is drawn and the backend is chosen. */
+  /** Resolves when the data cell is drawn (and, on this thread, the backend chosen). */
   ready: Promise<void>;
-  /**
-   * What the start button does: applies `overrides` to the form, then continues the latest checkpoint of these
-   * settings if their store has one, and starts a fresh run otherwise.
-   */
+  /** The start button: applies `overrides` to the form, then continues its store's latest checkpoint or starts fresh. */
   start(overrides?: Partial<Omit<RunConfig, 'dbName'>>): Promise<void>;
   pause(): void;
   resume(): Promise<void>;
   stop(): void;
   reset(): Promise<void>;
-  /**
-   * Calls `listener` with every later event (the session's, and the page's 'plan' for each start), after replaying
-   * the earlier ones (all but 'iteration' and 'chart').
-   */
+  /** Calls `listener` with every later event, after replaying the earlier ones (all but 'iteration'). */
   subscribe(listener: (event: PageEvent) => void): () => void;
 }
 
-/**
- * The IndexedDB store of a configuration. Every setting that changes the run's numbers is in its name, so "start"
- * resumes only a run with the same settings, and other settings start a fresh run beside it (the earlier run keeps
- * its checkpoints). The epoch count is in it only with a learning-rate schedule, which spans the whole run: at a
- * constant rate, more epochs continue the same run.
- */
-function storeName(config: Omit<RunConfig, 'dbName'>): string {
-  const { model, seed, learningRate, schedule, epochs, batchSize, checkpointEvery } = config;
-  const span = schedule === 'constant' ? '' : `-e${epochs}`;
-  return `${BASE_DB}/${model}-seed${seed}-lr${learningRate}-${schedule}${span}-b${batchSize}-every${checkpointEvery}`;
-}
-
-/** The form's settings, with the store they train into. */
-function readConfig(): RunConfig {
-  const form = $<HTMLFormElement>('#controls');
-  const value = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value;
-  const config = {
-    ...DEFAULT_CONFIG,
-    ...(params.get('batch') ? { batchSize: Number(params.get('batch')) } : {}),
-    model: value('model') as RunConfig['model'],
-    seed: Number(value('seed')),
-    epochs: Number(value('epochs')),
-    learningRate: Number(value('learningRate')),
-    schedule: value('schedule') as RunConfig['schedule'],
-    checkpointEvery: Number(value('checkpointEvery')),
-  };
-  return { ...config, dbName: storeName(config) };
-}
-
-function writeConfig(config: Omit<RunConfig, 'dbName'>): void {
-  const form = $<HTMLFormElement>('#controls');
-  for (const key of FORM_KEYS) {
-    (form.elements.namedItem(key) as HTMLInputElement).value = String(config[key]);
-  }
-}
-
-/** `mlp, seed 42, lr 0.01 constant, 5 epochs, checkpoint every 10`: the settings in one line. */
-function describeRun(config: RunConfig): string {
-  return (
-    `${config.model}, seed ${config.seed}, lr ${config.learningRate} ${config.schedule}, ${config.epochs} epochs, ` +
-    `checkpoint every ${config.checkpointEvery}`
-  );
-}
-
-/** URL parameters override the form: `?seed=1&epochs=3&model=cnn&every=5&lr=0.01&schedule=cosine`. */
-const PARAM_FIELDS = {
-  seed: 'seed',
-  epochs: 'epochs',
-  model: 'model',
-  every: 'checkpointEvery',
-  lr: 'learningRate',
-  schedule: 'schedule',
-} as const satisfies Record<string, (typeof FORM_KEYS)[number]>;
-
-function applyParams(): void {
-  const form = $<HTMLFormElement>('#controls');
-  for (const [param, field] of Object.entries(PARAM_FIELDS)) {
-    const v = params.get(param);
-    if (v !== null) (form.elements.namedItem(field) as HTMLInputElement).value = v;
-  }
-  if (params.get('worker') === '1') (form.elements.namedItem('worker') as HTMLInputElement).checked = true;
-}
-
-const backendParam = params.get('backend') as BackendName | null;
-if (backendParam !== null && !['webgpu', 'webgl', 'cpu'].includes(backendParam)) {
-  throw new TypeError(`?backend should be webgpu, webgl or cpu, got '${backendParam}'.`);
-}
-// The form opens on the settings of the last run of this page's stores (so a reload shows them), then the URL's.
-const lastRun = readStoredRun();
-if (lastRun?.config.dbName.startsWith(`${BASE_DB}/`)) writeConfig(lastRun.config);
-applyParams();
-const workerMode = ($<HTMLFormElement>('#controls').elements.namedItem('worker') as HTMLInputElement).checked;
-$('#mode-badge').textContent = workerMode ? 'mode: Web Worker' : 'mode: main thread';
-$('#mode-badge').dataset.mode = workerMode ? 'worker' : 'main';
-
-const charts = new TrainingCharts($('#loss-chart'), $('#val-chart'));
-const series: Record<string, { x: number[]; y: number[] }> = {};
+const { inWorker } = initForm();
+$('#mode-badge').textContent = inWorker ? 'mode: Web Worker' : 'mode: main thread';
+$('#mode-badge').dataset.mode = inWorker ? 'worker' : 'main';
+const session = new TrainingSession($('#charts'), inWorker, onEvent);
 const listeners = new Set<(event: PageEvent) => void>();
 const history: PageEvent[] = [];
+/** Whether this tab trained the run in the shared record: only that tab writes the record (never a second tab). */
+let ownsRun = false;
+let progress: Extract<SessionEvent, { type: 'iteration' }> | null = null;
+let isProgressDrawn = true;
+
 const log = (line: string) => {
   const pre = $('#log');
   pre.textContent += `${line}\n`;
   pre.scrollTop = pre.scrollHeight;
 };
 
-let progress: Extract<SessionEvent, { type: 'iteration' }> | null = null;
-const drawProgress = throttleToFrame(() => {
+function drawProgress(): void {
+  isProgressDrawn = true;
   if (!progress) return;
   const { iteration, epoch, epochIteration, epochLength, maxEpochs, rate } = progress;
   const total = epochLength * maxEpochs;
@@ -165,10 +90,7 @@ const drawProgress = throttleToFrame(() => {
   $('#progress-text').textContent =
     `epoch ${epoch}/${maxEpochs} · iteration ${iteration}/${total} (${epochIteration}/${epochLength} in epoch) · ` +
     `${rate.toFixed(1)} it/s · ETA ${Number.isFinite(eta) ? `${eta.toFixed(1)} s` : '…'}`;
-});
-
-/** Whether this tab trained the run in the shared record: only that tab writes the record (never a second tab). */
-let ownsRun = false;
+}
 
 function setStatus(status: SessionStatus, message?: string): void {
   demo.status = status;
@@ -179,22 +101,23 @@ function setStatus(status: SessionStatus, message?: string): void {
   $<HTMLButtonElement>('#start').disabled = busy || status === 'paused';
   $<HTMLButtonElement>('#pause').disabled = status !== 'running';
   $<HTMLButtonElement>('#resume').disabled = status !== 'paused';
-  $<HTMLButtonElement>('#stop').disabled = !(status === 'running' || status === 'paused');
+  $<HTMLButtonElement>('#stop').disabled = !['running', 'paused', 'ready'].includes(status);
   $<HTMLButtonElement>('#reset').disabled = status === 'resetting';
-  enableRowButtons();
+  $<HTMLButtonElement>('#find-lr').disabled = busy;
+  $<HTMLButtonElement>('#tensorboard').disabled =
+    session.actions === null || status === 'loading' || status === 'resetting';
+  enableRowButtons($('#checkpoints tbody'), busy);
   if (status === 'running') ownsRun = true; // the session holds the store's Web Lock once it runs
-  if (ownsRun && !['loading', 'resetting', 'locked'].includes(status)) {
-    localStorage.setItem(RUN_KEY, JSON.stringify({ config: demo.config, status } satisfies StoredRun));
-  }
+  if (ownsRun && !['loading', 'ready', 'resetting', 'locked'].includes(status))
+    writeStoredRun({ config: demo.config, status });
 }
 
-/** The table's load and delete buttons work only while no run (or reset) is under way. */
-function enableRowButtons(): void {
-  const busy = BUSY_STATUSES.includes(demo.status);
-  for (const button of document.querySelectorAll<HTMLButtonElement>('#checkpoints tbody button')) {
-    button.disabled = busy;
-  }
-}
+/** The epoch log's names: the evaluator's metrics are on the validation split, the running loss on training batches. */
+const METRIC_LABELS: Record<string, string> = {
+  accuracy: 'val_accuracy',
+  loss: 'val_loss',
+  runningLoss: 'running_train_loss',
+};
 
 function onEvent(event: PageEvent): void {
   switch (event.type) {
@@ -204,8 +127,7 @@ function onEvent(event: PageEvent): void {
       else if (resumeFrom !== null) log(`loading checkpoint ${resumeFrom} (${describeRun(config)})`);
       else if (stored && stored.dbName !== config.dbName) {
         log(
-          `new settings (${describeRun(config)}): a fresh run in its own store. The last run (${describeRun(stored)}) ` +
-            'keeps its checkpoints: start with its settings to continue it.',
+          `new settings (${describeRun(config)}): a fresh run in its own store. The last run (${describeRun(stored)}) keeps its checkpoints: start with its settings to continue it.`,
         );
       } else log(`a fresh run (${describeRun(config)})`);
       break;
@@ -218,31 +140,25 @@ function onEvent(event: PageEvent): void {
     case 'status':
       setStatus(event.status, event.message);
       if (event.status === 'locked') log(`locked: ${event.message}`);
-      else if (!['loading', 'running', 'resetting'].includes(event.status)) {
+      else if (!['loading', 'ready', 'running', 'resetting'].includes(event.status)) {
         log(`${event.status} at epoch ${event.epoch}, iteration ${event.iteration}`);
       }
-      if (event.status === 'completed' || event.status === 'stopped' || event.status === 'paused') {
-        void refreshCheckpoints();
-      }
+      if (['completed', 'stopped', 'paused'].includes(event.status)) void refreshCheckpoints();
       break;
     case 'iteration':
       progress = event;
-      drawProgress();
-      break;
-    case 'chart':
-      drawChart(event.frame);
+      if (isProgressDrawn) {
+        isProgressDrawn = false;
+        requestAnimationFrame(drawProgress);
+        setTimeout(drawProgress, 250); // hidden tabs get no frames
+      }
       break;
     case 'epoch': {
-      demo.epochs.push({
-        epoch: event.epoch,
-        iteration: event.iteration,
-        metrics: event.metrics,
-        seconds: event.seconds,
-      });
+      demo.epochs.push(event);
       const m = Object.entries(event.metrics)
         .map(([k, v]) => `${METRIC_LABELS[k] ?? k} ${v.toFixed(4)}`)
         .join('  ');
-      log(`epoch ${event.epoch}: ${m}  (${event.seconds.toFixed(1)} s)`);
+      log(`epoch ${event.epoch}: ${m}  (${event.seconds.toFixed(1)} s)${event.restored ? ' (restored)' : ''}`);
       break;
     }
     case 'evaluation': {
@@ -264,7 +180,7 @@ function onEvent(event: PageEvent): void {
     }
     case 'checkpoint':
       demo.lastCheckpoint = { name: event.name, iteration: event.iteration, where: event.where };
-      void refreshCheckpointsSoon();
+      refreshCheckpointsSoon();
       break;
     case 'resumed': {
       demo.resumedFrom = { name: event.name, iteration: event.iteration, epoch: event.epoch };
@@ -272,7 +188,7 @@ function onEvent(event: PageEvent): void {
       note.hidden = false;
       note.textContent = `resumed from iteration ${event.iteration} (${event.epoch} epochs done, checkpoint ${event.name})`;
       log(note.textContent);
-      if (event.epoch >= demo.config.epochs) {
+      if (event.finished || event.epoch >= demo.config.epochs) {
         log('this run had already finished: raise the epochs to train on, or reset to start over');
       }
       break;
@@ -282,41 +198,8 @@ function onEvent(event: PageEvent): void {
       log(`error: ${event.message}`);
       break;
   }
-  if (event.type !== 'iteration' && event.type !== 'chart') history.push(event);
+  if (event.type !== 'iteration') history.push(event);
   for (const listener of listeners) listener(event);
-}
-
-/** The epoch log's names: the evaluator's metrics are on the validation split, the running loss on training batches. */
-const METRIC_LABELS: Record<string, string> = {
-  accuracy: 'val_accuracy',
-  loss: 'val_loss',
-  runningLoss: 'running_train_loss',
-};
-
-function drawChart(frame: ChartFrame): void {
-  for (const name of frame.changed) {
-    const s = frame.series[name];
-    if (s) series[name] = { x: [...s.x], y: [...s.y] };
-    else delete series[name];
-  }
-  if (frame.changed.includes(SERIES.loss)) {
-    for (const key of Object.keys(demo.losses)) delete demo.losses[Number(key)];
-    const loss = series[SERIES.loss];
-    loss?.x.forEach((x, i) => {
-      demo.losses[x] = loss.y[i]!;
-    });
-  }
-  charts.draw({ series, changed: frame.changed });
-}
-
-interface StoredRun {
-  config: RunConfig;
-  status: SessionStatus;
-}
-
-function readStoredRun(): StoredRun | null {
-  const text = localStorage.getItem(RUN_KEY);
-  return text ? (JSON.parse(text) as StoredRun) : null;
 }
 
 let isRefreshPending = false;
@@ -330,92 +213,27 @@ function refreshCheckpointsSoon(): void {
   }, 500);
 }
 
-async function refreshCheckpoints(): Promise<void> {
-  const rows = await listCheckpoints(tableSaver(demo.config.dbName));
-  const busy = BUSY_STATUSES.includes(demo.status);
-  const body = $('#checkpoints tbody');
-  body.replaceChildren(
-    ...rows.map((row) => {
-      const tr = document.createElement('tr');
-      tr.dataset.name = row.name;
-      const size = row.size === null ? '?' : `${(row.size / 1024).toFixed(1)} KiB`;
-      tr.innerHTML = `<td>${row.name}</td><td>${row.iteration ?? '?'}</td><td>${row.score ?? ''}</td><td>${size}</td><td></td>`;
-      const load = document.createElement('button');
-      load.textContent = 'load';
-      load.disabled = busy;
-      load.onclick = () => void startRun(tableConfig(), row.name);
-      const remove = document.createElement('button');
-      remove.textContent = 'delete';
-      remove.disabled = busy;
-      remove.onclick = async () => {
-        try {
-          await driver.deleteCheckpoint(demo.config.dbName, row.name);
-        } catch (error) {
-          onEvent({ type: 'error', message: String(error) });
-        }
-        await refreshCheckpoints();
-      };
-      tr.lastElementChild!.append(load, ' ', remove);
-      return tr;
-    }),
-  );
-}
-
-/** Lists the stored checkpoints from the saver's metadata only (no weights are loaded), newest first. */
-async function listCheckpoints(saver: IndexedDBSaver) {
-  return (await saver.listInfo()).reverse().map((info) => {
-    // Checkpoint ranks the demo's checkpoints by global step: the priority is the iteration.
-    const iteration = typeof info.metadata?.priority === 'number' ? info.metadata.priority : null;
-    return { name: info.filename, iteration, score: accuracyAt(iteration), size: info.bytes };
+function refreshCheckpoints(): Promise<void> {
+  return renderCheckpoints($('#checkpoints tbody'), demo.config.dbName, {
+    isBusy: () => BUSY_STATUSES.includes(demo.status),
+    load: (name) => void startRun(tableConfig(), name),
+    remove: async (name) => {
+      try {
+        await session.deleteCheckpoint(demo.config.dbName, name);
+      } catch (error) {
+        onEvent({ type: 'error', message: String(error) });
+      }
+      await refreshCheckpoints();
+    },
+    accuracyAt: (iteration) => {
+      // The validation accuracy of the last epoch finished by `iteration`, from the charts.
+      const accuracy = session.charts.series['metric:accuracy'];
+      const epochLength = progress?.epochLength;
+      if (!accuracy || !epochLength) return null;
+      const i = accuracy.x.findLastIndex((epoch) => epoch * epochLength <= iteration);
+      return i < 0 ? null : accuracy.y[i]!.toFixed(4);
+    },
   });
-}
-
-/** The validation accuracy of the last epoch finished by `iteration`, from the chart history (null if unknown). */
-function accuracyAt(iteration: number | null): string | null {
-  const accuracy = series[SERIES.valAccuracy];
-  const epochLength = progress?.epochLength;
-  if (iteration === null || !accuracy || !epochLength || chartedStore !== demo.config.dbName) return null;
-  let value: number | undefined;
-  accuracy.x.forEach((epoch, i) => {
-    if (epoch * epochLength <= iteration) value = accuracy.y[i];
-  });
-  return value === undefined ? null : value.toFixed(4);
-}
-
-/** One read-only saver per database for the table (listing needs no lock, and one connection is enough). */
-const tableSavers = new Map<string, IndexedDBSaver>();
-function tableSaver(dbName: string): IndexedDBSaver {
-  let saver = tableSavers.get(dbName);
-  if (!saver) {
-    saver = new IndexedDBSaver(dbName);
-    tableSavers.set(dbName, saver);
-  }
-  return saver;
-}
-
-const driver: Driver = workerMode ? new WorkerDriver(onEvent) : new LocalDriver(onEvent);
-
-/** The store whose run the charts show (the score column reads their validation accuracy). */
-let chartedStore: string | null = null;
-
-/**
- * Starts `config`'s run: fresh (`resumeFrom` null), from its store's latest checkpoint (`'latest'`), or from a named
- * checkpoint. Does nothing while a run or a reset is under way (the buttons are disabled then).
- */
-async function startRun(config: RunConfig, resumeFrom: string | 'latest' | null): Promise<void> {
-  if (BUSY_STATUSES.includes(demo.status)) return;
-  const stored = readStoredRun()?.config ?? null;
-  if (!resumeFrom) {
-    demo.epochs = [];
-    demo.resumedFrom = null;
-    $('#resume-note').hidden = true;
-  }
-  writeConfig(config);
-  demo.config = config;
-  chartedStore = config.dbName;
-  setStatus('loading'); // at once: a second click must not start twice (the worker answers later)
-  onEvent({ type: 'plan', config, resumeFrom, stored });
-  await driver.start(config, backendParam, resumeFrom);
 }
 
 /** The settings of the run the checkpoint table shows: the form's, with its epochs when they share a store. */
@@ -428,27 +246,68 @@ async function hasCheckpoints(dbName: string): Promise<boolean> {
   return (await tableSaver(dbName).list()).length > 0;
 }
 
-/**
- * Whether another tab holds the store's Web Lock (it trains into it). A page just reloaded waits up to about 2 s
- * for its previous document to let go of the lock.
- */
-async function isHeldElsewhere(dbName: string): Promise<boolean> {
-  const locks = navigator.locks as LockManager | undefined;
-  if (!locks) return false;
-  const lockName = tableSaver(dbName).lockName;
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const { held = [] } = await locks.query();
-    if (!held.some((lock) => lock.name === lockName)) return false;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/** Starts `config`'s run: fresh, from its latest checkpoint (`'latest'`) or a named one. Does nothing while busy. */
+async function startRun(config: RunConfig, resumeFrom: string | 'latest' | null): Promise<void> {
+  if (BUSY_STATUSES.includes(demo.status)) return;
+  const stored = readStoredRun()?.config ?? null;
+  demo.epochs = [];
+  demo.resumedFrom = null;
+  $('#resume-note').hidden = true;
+  writeConfig(config);
+  demo.config = config;
+  setStatus('loading'); // at once: a second click must not start twice
+  onEvent({ type: 'plan', config, resumeFrom, stored });
+  await session.start(config, backendParam, resumeFrom === 'latest' ? null : resumeFrom);
+}
+
+/** The LR finder cell: runs the range test on the current run's model (loading the run first when there is none). */
+async function findLearningRate(): Promise<void> {
+  if (BUSY_STATUSES.includes(demo.status)) return;
+  const config = readConfig();
+  if (session.actions === null || demo.config.dbName !== config.dbName) {
+    demo.config = config;
+    await session.open(config, backendParam);
   }
-  return true;
+  const actions = session.actions;
+  if (actions === null) return;
+  $('#lr-summary').textContent = 'running a learning-rate range test…';
+  const result = await actions.findLearningRate();
+  drawLrCurve($('#lr-chart'), result);
+  const apply = $<HTMLButtonElement>('#apply-lr');
+  if (result.suggestion === null) {
+    $('#lr-summary').textContent = 'no suggestion: the loss did not fall clearly over the range';
+    apply.disabled = true;
+    return;
+  }
+  const lr = roundRate(result.suggestion);
+  $('#lr-summary').textContent = `suggested learning rate ${lr} (where the loss falls fastest)`;
+  apply.disabled = false;
+  apply.onclick = () => {
+    writeConfig({ ...readConfig(), learningRate: lr });
+    demo.config = readConfig();
+    log(`learning rate ${lr} set for the next run (its own store: these settings are a new run)`);
+    void refreshCheckpoints();
+  };
+}
+
+/** Downloads the TensorBoard event file of the current run. */
+async function downloadTensorboardLog(): Promise<void> {
+  const { blob, fileName } = await session.actions!.tensorboardLog();
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = fileName;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
 const demo: KindlingDemo = {
   status: 'idle',
-  mode: workerMode ? 'worker' : 'main',
+  mode: inWorker ? 'worker' : 'main',
   backend: null,
-  losses: {},
+  get losses() {
+    const loss = session.charts.series.loss;
+    return Object.fromEntries((loss?.x ?? []).map((x, i) => [x, loss!.y[i]!]));
+  },
   epochs: [],
   lastCheckpoint: null,
   resumedFrom: null,
@@ -461,26 +320,27 @@ const demo: KindlingDemo = {
     const config = readConfig();
     await startRun(config, (await hasCheckpoints(config.dbName)) ? 'latest' : null);
   },
-  pause: () => driver.pause(),
-  resume: () => driver.resume(),
-  stop: () => driver.stop(),
+  pause: () => session.pause(),
+  resume: () => session.resume(),
+  stop: () => void session.stop(),
   reset: async () => {
     const { dbName } = demo.config;
-    await driver.reset(dbName);
+    await session.reset(dbName);
     if (demo.status !== 'idle') return; // locked by another tab, or failed: nothing was deleted
-    if (readStoredRun()?.config.dbName === dbName) localStorage.removeItem(RUN_KEY);
+    if (readStoredRun()?.config.dbName === dbName) writeStoredRun(null);
     ownsRun = false;
-    chartedStore = null;
-    demo.config = readConfig();
-    demo.losses = {};
-    demo.epochs = [];
-    demo.lastCheckpoint = null;
-    demo.resumedFrom = null;
-    demo.evaluation = null;
+    Object.assign(demo, {
+      config: readConfig(),
+      epochs: [],
+      lastCheckpoint: null,
+      resumedFrom: null,
+      evaluation: null,
+    });
     $('#resume-note').hidden = true;
     $('#log').textContent = '';
     $('#progress-fill').style.width = '0';
     $('#progress-text').textContent = 'not started';
+    $('#confusion').replaceChildren();
     await refreshCheckpoints();
   },
   subscribe: (listener) => {
@@ -496,19 +356,16 @@ $('#pause').onclick = () => demo.pause();
 $('#resume').onclick = () => void demo.resume();
 $('#stop').onclick = () => demo.stop();
 $('#reset').onclick = () => void demo.reset();
+$('#find-lr').onclick = () =>
+  void findLearningRate().catch((error: unknown) => onEvent({ type: 'error', message: String(error) }));
+$('#tensorboard').onclick = () =>
+  void downloadTensorboardLog().catch((error: unknown) => onEvent({ type: 'error', message: String(error) }));
 $('#controls').addEventListener('change', (event) => {
-  const field = event.target as HTMLInputElement;
-  if (field.name === 'worker') {
-    // The session lives on the main thread or in a worker from the start: reload in the other mode, same settings.
-    const url = new URL(location.href);
-    const config = readConfig();
-    url.searchParams.set('worker', field.checked ? '1' : '0');
-    for (const [param, key] of Object.entries(PARAM_FIELDS)) url.searchParams.set(param, String(config[key]));
-    location.assign(url);
-    return;
-  }
+  // The session lives on the main thread or in workers from the start: reload in the other mode, same settings.
+  if ((event.target as HTMLInputElement).name === 'worker')
+    location.assign(urlForMode((event.target as HTMLInputElement).checked));
   // Between runs, the checkpoint table follows the form: it lists the store of the settings "start" would use.
-  if (!BUSY_STATUSES.includes(demo.status) && demo.status !== 'paused') {
+  else if (!BUSY_STATUSES.includes(demo.status) && demo.status !== 'paused') {
     demo.config = readConfig();
     void refreshCheckpoints();
   }
@@ -529,23 +386,24 @@ async function drawDataCell(): Promise<void> {
 
 async function boot(): Promise<void> {
   setStatus('idle'); // this tab owns no run yet: the shared record is left as it is
-  await Promise.all([drawDataCell(), driver.prepare(backendParam)]);
-  if (params.get('fresh') === '1') await demo.reset();
+  await Promise.all([drawDataCell(), session.prepare(backendParam), session.charts.ready]);
+  if (flag('fresh')) await demo.reset();
   await refreshCheckpoints();
-  const stored = readStoredRun();
+  const stored: StoredRun | null = readStoredRun();
   // The run in the record was cut short (a reload, a closed tab), and the form (the record's settings, then the URL's)
   // still asks for it.
   const interrupted =
     stored && ['running', 'paused'].includes(stored.status) && stored.config.dbName === demo.config.dbName;
-  if (params.get('autostart') === '1') {
-    void demo.start();
-  } else if (interrupted && params.get('autoresume') !== '0' && (await hasCheckpoints(demo.config.dbName))) {
+  if (flag('autostart')) void demo.start();
+  else if (
+    interrupted &&
+    new URLSearchParams(location.search).get('autoresume') !== '0' &&
+    (await hasCheckpoints(demo.config.dbName))
+  ) {
     if (await isHeldElsewhere(demo.config.dbName)) {
       setStatus('locked', 'the checkpoint store is in use by another tab; training goes on there');
       log('another tab trains this run: close it, then press start here to continue it');
-    } else {
-      void startRun(demo.config, 'latest'); // continue from the latest checkpoint
-    }
+    } else void startRun(demo.config, 'latest'); // continue from the latest checkpoint
   }
 }
 

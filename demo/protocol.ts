@@ -1,4 +1,4 @@
-import type { BackendName, BackendSelection, ChartFrame } from 'kindling';
+import type { BackendName, BackendSelection } from 'kindling';
 
 /**
  * The settings of one training run. The page keeps the last run's settings in localStorage (`kindling-demo:run`) so
@@ -14,8 +14,8 @@ export interface RunConfig {
   /** Save a checkpoint every this many iterations (and at the end of each epoch). */
   checkpointEvery: number;
   /**
-   * IndexedDB database that holds the checkpoints. The page derives it from the settings (`storeName` in main.ts), so
-   * each configuration has its own store and "start" resumes only a run with the same settings.
+   * IndexedDB database that holds the checkpoints. The page derives it from the settings (`storeName` in config.ts),
+   * so each configuration has its own store and "start" resumes only a run with the same settings.
    */
   dbName: string;
 }
@@ -31,21 +31,24 @@ export const DEFAULT_CONFIG: RunConfig = {
   dbName: 'kindling-demo',
 };
 
-/** Series names the session pushes into its ChartFeed. */
-export const SERIES = {
-  loss: 'loss',
-  avgLoss: 'avgLoss',
-  valAccuracy: 'valAccuracy',
-  valLoss: 'valLoss',
-} as const;
+/** What the recipe gets (plain data: in worker mode it crosses to the Worker). */
+export interface RecipeOptions {
+  config: RunConfig;
+  /** The backend asked for with `?backend=`, or null for the best available. */
+  backend: BackendName | null;
+  /** A checkpoint to load instead of the newest (the table's "load"), or null. */
+  from: string | null;
+}
 
 /**
- * Where a session stands. `resetting`: a reset waits for the run to end, then deletes the checkpoints. `locked`: the
- * checkpoint store is held by another tab (its Web Lock), so this tab neither trains into it nor deletes from it.
+ * Where a session stands. `ready`: a run is loaded (for the LR finder) but not started. `resetting`: a reset waits
+ * for the run to end, then deletes the checkpoints. `locked`: the checkpoint store is held by another tab (its Web
+ * Lock), so this tab neither trains into it nor deletes from it.
  */
 export type SessionStatus =
   | 'idle'
   | 'loading'
+  | 'ready'
   | 'running'
   | 'paused'
   | 'stopped'
@@ -64,7 +67,22 @@ export interface Mistake {
   predicted: number;
 }
 
-/** What a training session reports; the same messages travel from a worker with postMessage. */
+/** The evaluation cell: confusion matrix, accuracy and the first mistakes on the validation split. */
+export interface Evaluation {
+  confusion: number[][];
+  mistakes: Mistake[];
+  accuracy: number;
+}
+
+/** One line of the epoch log. */
+export interface EpochEntry {
+  epoch: number;
+  iteration: number;
+  metrics: Record<string, number>;
+  seconds: number;
+}
+
+/** What a training session reports to the page (and, through the page, to scripts/train.mjs). */
 export type SessionEvent =
   | { type: 'backend'; selection: BackendSelection; forced: boolean }
   | { type: 'status'; status: SessionStatus; iteration: number; epoch: number; message?: string }
@@ -78,19 +96,8 @@ export type SessionEvent =
       /** Iterations per second over the current run() call. */
       rate: number;
     }
-  | { type: 'chart'; frame: ChartFrame }
-  | { type: 'epoch'; epoch: number; iteration: number; metrics: Record<string, number>; seconds: number }
-  | { type: 'evaluation'; confusion: number[][]; mistakes: Mistake[]; accuracy: number }
+  | ({ type: 'epoch'; restored?: boolean } & EpochEntry)
+  | ({ type: 'evaluation' } & Evaluation)
   | { type: 'checkpoint'; name: string; iteration: number; where: string }
-  | { type: 'resumed'; name: string; iteration: number; epoch: number }
-  | { type: 'deleted'; name: string }
+  | { type: 'resumed'; name: string; iteration: number; epoch: number; finished: boolean }
   | { type: 'error'; message: string };
-
-/** What the page asks a session to do (in worker mode, sent with postMessage). */
-export type SessionCommand =
-  | { type: 'start'; config: RunConfig; backend: BackendName | null; resumeFrom: string | 'latest' | null }
-  | { type: 'pause' }
-  | { type: 'resume' }
-  | { type: 'stop' }
-  | { type: 'reset'; dbName: string }
-  | { type: 'delete'; dbName: string; name: string };

@@ -11,6 +11,6 @@ test('worker mode trains in a Web Worker and the page charts its events', async 
   expect(s.backend?.backend).toBe('webgpu');
   expect(Object.keys(s.losses)).toHaveLength(45);
   expect(s.lastCheckpoint?.iteration).toBe(45);
-  expect(await paintedPixels(page, '#loss-chart')).toBeGreaterThan(500);
+  expect(await paintedPixels(page, '#charts .kindling-chart-loss')).toBeGreaterThan(500);
   await page.screenshot({ path: 'test-results/demo-worker.png', fullPage: true });
 });

@@ -4,6 +4,9 @@
 //                                               loop vs model.fit, and the longest main-thread task; writes bench/RESULTS.md
 //   node scripts/bench-browser.mjs checkpoint   e2e/pages/bench-checkpoint.html (written by the checkpoint engineer):
 //                                               prints what its `window.benchResult` resolves to
+//   node scripts/bench-browser.mjs resume       e2e/pages/bench-resume.html on CPU and WebGPU: time from navigation to
+//                                               the first training step, fresh vs after a reload mid-run (resumed from
+//                                               IndexedDB); writes the ratio to bench/RESULTS.md
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,8 +15,10 @@ import { chromiumArgs, chromiumPath } from './chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mode = process.argv[2];
-if (mode !== 'browser' && mode !== 'checkpoint') {
-  console.error(`bench-browser: the first argument should be 'browser' or 'checkpoint', got '${mode ?? ''}'.`);
+if (mode !== 'browser' && mode !== 'checkpoint' && mode !== 'resume') {
+  console.error(
+    `bench-browser: the first argument should be 'browser', 'checkpoint' or 'resume', got '${mode ?? ''}'.`,
+  );
   process.exit(1);
 }
 const { createServer } = await import('vite');
@@ -53,6 +58,11 @@ try {
     const page = 'e2e/pages/bench-checkpoint.html';
     if (!existsSync(join(root, page))) throw new Error(`${page} does not exist yet.`);
     writeCheckpointResults(await runPage(`/${page}`));
+  } else if (mode === 'resume') {
+    const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+    const results = [];
+    for (const backend of ['cpu', 'webgpu']) results.push(await benchResume(backend, rounds));
+    writeResumeResults(results, rounds);
   } else {
     const epochs = Number(process.env.BENCH_EPOCHS ?? 3);
     const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -78,6 +88,82 @@ try {
   await server.close();
 }
 process.exit(exitCode);
+
+/**
+ * Time from navigation to the first training step of e2e/pages/bench-resume.html: in a fresh store, then after a
+ * reload of the same page mid-run (the run hangs at iteration 20; its newest checkpoint is iteration 15), where the
+ * first step is the resumed iteration 16. One browser context per backend (the same HTTP cache and IndexedDB for
+ * both loads), a warm-up load first so that neither measurement pays for the first module fetches.
+ */
+async function benchResume(backend, rounds) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+  const stamp = Date.now();
+  const open = async (url) => {
+    await page.goto(url);
+    await page.waitForFunction(() => window.benchResult !== undefined, null, { timeout: 120_000 });
+    return page.evaluate(() => window.benchResult);
+  };
+  await open(`${origin}/e2e/pages/bench-resume.html?backend=${backend}&db=bench-resume-warmup-${stamp}`);
+  const fresh = [];
+  const reloaded = [];
+  for (let round = 0; round < rounds; round++) {
+    const url = `${origin}/e2e/pages/bench-resume.html?backend=${backend}&db=bench-resume-${stamp}-${round}&hangAt=20&every=5`;
+    const first = await open(url);
+    if (first.resumed) throw new Error(`bench:resume: round ${round} on ${backend} found a checkpoint in a new store.`);
+    await page.waitForFunction(() => window.iteration >= 19, null, { timeout: 120_000 });
+    await page.waitForTimeout(200); // the checkpoint of iteration 15 is long written; let IndexedDB settle
+    await page.reload();
+    await page.waitForFunction(() => window.benchResult !== undefined, null, { timeout: 120_000 });
+    const second = await page.evaluate(() => window.benchResult);
+    if (!second.resumed || second.from !== 15) {
+      throw new Error(
+        `bench:resume: the reload on ${backend} should resume from iteration 15, got ${JSON.stringify(second)}.`,
+      );
+    }
+    fresh.push(first.firstStepMs);
+    reloaded.push(second.firstStepMs);
+    console.log(
+      `${backend.padEnd(6)} round ${round + 1}: fresh first step ${first.firstStepMs.toFixed(0)} ms, ` +
+        `reload first resumed step ${second.firstStepMs.toFixed(0)} ms (ratio ${(second.firstStepMs / first.firstStepMs).toFixed(2)})`,
+    );
+  }
+  await context.close();
+  return { backend, fresh, reloaded };
+}
+
+function writeResumeResults(results, rounds) {
+  const marker = '<!-- bench:resume -->';
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+  const lines = [
+    marker,
+    '## Reload to the first resumed step (`npm run bench:resume`)',
+    '',
+    `${new Date().toISOString().slice(0, 10)} · ${machineLine(results.some((r) => r.backend === 'webgpu'))}`,
+    '',
+    'e2e/pages/bench-resume.html: an app on the public API (the headline recipe: a 12→24→4 classifier with dropout,',
+    'Adam, a cosine LR schedule, an evaluator each epoch, LiveCharts, setupResumableTraining with a checkpoint every 5',
+    'iterations into IndexedDB, trainHere). Time from navigation start to the end of the first training step of the',
+    'page load: a fresh run in a new store, and after a reload of the same page mid-run, the first step resumed from',
+    'the newest checkpoint (iteration 15 of a run stopped at 20: opening the store, loading model, optimizer, trainer,',
+    `schedule and the charts' history). Same browser context for both (warm HTTP cache), ${rounds} rounds, medians;`,
+    'the ratio is the median of the per-round ratios (target <= 1.2).',
+    '',
+    '| backend | fresh: first step (ms) | reload: first resumed step (ms) | reload / fresh | rounds (fresh / reload, ms) |',
+    '|---|---:|---:|---:|---|',
+  ];
+  for (const { backend, fresh, reloaded } of results) {
+    const ratio = median(reloaded.map((r, i) => r / fresh[i]));
+    lines.push(
+      `| ${backend} | ${median(fresh).toFixed(0)} | ${median(reloaded).toFixed(0)} | ${ratio.toFixed(2)} | ` +
+        `${fresh.map((f, i) => `${f.toFixed(0)}/${reloaded[i].toFixed(0)}`).join(', ')} |`,
+    );
+    console.log(`${backend}: reload / fresh time to the first step = ${ratio.toFixed(2)} (target <= 1.2)`);
+  }
+  lines.push('');
+  writeSection(marker, lines);
+}
 
 function writeResults(results, epochs, rounds) {
   const marker = '<!-- bench:browser -->';

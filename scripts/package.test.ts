@@ -54,9 +54,14 @@ function newestInput(): { path: string; mtime: number } {
 
 /** Fails unless dist/ holds a build of the current sources. */
 function assertFreshBuild(): void {
-  const outputs = ['dist/index.js', 'dist/node.js', 'dist/types/index.d.ts', 'dist/types/node.d.ts'].map((p) =>
-    join(root, p),
-  );
+  const outputs = [
+    'dist/index.js',
+    'dist/node.js',
+    'dist/worker.js',
+    'dist/types/index.d.ts',
+    'dist/types/node.d.ts',
+    'dist/types/worker.d.ts',
+  ].map((p) => join(root, p));
   const missing = outputs.filter((path) => !existsSync(path));
   if (missing.length > 0) {
     throw new Error(
@@ -132,14 +137,18 @@ import {
   describeBackend,
   EarlyStopping,
   Events,
+  LiveCharts,
   Loss,
   MemorySaver,
   readLoss,
+  type ResumeReport,
   resumeOrStart,
   selectBackend,
+  setupResumableTraining,
   TensorDataset,
 } from 'kindling';
 import { DiskSaver, type DiskSaverOptions } from 'kindling/node';
+import { type RunOutcome, type Training, type TrainingSetup, trainHere } from 'kindling/worker';
 
 const selection: BackendSelection = await selectBackend({ prefer: 'cpu' });
 const badge: string = describeBackend(selection, true);
@@ -177,6 +186,19 @@ const checkpoint = new Checkpoint(toSave, saver, { nSaved: 2, includeSelf: true 
 trainer.on(Events.EPOCH_COMPLETED, checkpoint);
 const { resumed }: { resumed: boolean } = await resumeOrStart({ saver, toLoad: { ...toSave, checkpointer: checkpoint } });
 await trainer.run(loader, { maxEpochs: resumed ? 3 : 2 });
+
+// The headline parts: resumable training, a recipe run through kindling/worker's handle, LiveCharts' types (uPlot,
+// an optional peer, is not installed here: the types must not need it).
+const charts: LiveCharts | null = typeof document === 'undefined' ? null : new LiveCharts(document.body, { learningRate: optimizer });
+const recipe = async (options: { epochs: number }): Promise<TrainingSetup<{ lr: () => number }>> => {
+  const training = await setupResumableTraining(trainer, { saver: new MemorySaver(), toSave: { model, optimizer }, saveEveryIters: 2 });
+  const report: ResumeReport = training.report;
+  return { trainer, report, run: () => training.run(loader, { maxEpochs: options.epochs }), actions: { lr: () => 0.1 } };
+};
+const handle: Training<{ lr: () => number }> = await trainHere(recipe, { epochs: 4 }, charts ? { shared: { charts } } : {});
+const outcome: RunOutcome = await handle.run();
+const lr: number = await handle.actions.lr();
+console.log(outcome.end, lr);
 `;
 
 type Resolution = 'bundler' | 'node16' | 'nodenext';
@@ -228,8 +250,10 @@ describe('the packed package', () => {
         'README.md',
         'dist/index.js',
         'dist/node.js',
+        'dist/worker.js',
         'dist/types/index.d.ts',
         'dist/types/node.d.ts',
+        'dist/types/worker.d.ts',
       ]),
     );
     expect(paths.filter((path) => /\.map$|\.test(-util|-d)?\.|\.tsbuildinfo$/.test(path))).toEqual([]);
@@ -237,7 +261,7 @@ describe('the packed package', () => {
   });
 
   it.each(['bundler', 'node16', 'nodenext'] as const)(
-    'a strict consumer of kindling and kindling/node compiles under moduleResolution %s',
+    'a strict consumer of kindling, kindling/node and kindling/worker compiles under moduleResolution %s',
     (resolution) => {
       expect(compile(resolution)).toBe('');
     },

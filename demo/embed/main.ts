@@ -1,88 +1,58 @@
-// The smallest useful kindling app: load data, build a model, attach metrics, run. Uses only the public API.
-import * as tf from '@tensorflow/tfjs';
-import {
-  Accuracy,
-  createSupervisedEvaluator,
-  createSupervisedTrainer,
-  DataLoader,
-  describeBackend,
-  EventLoopYielder,
-  Events,
-  manualSeed,
-  selectBackend,
-  TensorDataset,
-} from 'kindling';
+// kindling in a plain web app: WebGPU training, live charts, IndexedDB checkpoints, and a reload that resumes the run
+// at the exact iteration; ?worker=1 trains in a Worker. The README's "Embedding kindling" quotes this file.
+import { Events, IndexedDBSaver, LiveCharts, type ResumeReport } from 'kindling';
+import { type Training, trainHere, trainInWorker } from 'kindling/worker';
+import { irisRecipe } from './recipe';
 
-const out = document.querySelector<HTMLPreElement>('#out')!;
-const print = (line: string) => {
-  out.textContent += `${line}\n`;
-};
+const $ = (id: string) => document.getElementById(id)!;
+const print = (line: string) => ($('out').textContent += `${line}\n`);
+const options = { store: 'kindling-embed', epochs: 10 };
+const charts = new LiveCharts($('charts'), { metrics: { left: ['accuracy'], leftLabel: 'accuracy' } });
+let training: Training<{ numTensors: () => number }> | null = null;
 
-/** iris.csv: a header line, then 4 features and the class index per row. */
-async function loadIris(): Promise<{ x: tf.Tensor2D; y: tf.Tensor1D }> {
-  const text = await (await fetch('/data/iris.csv')).text();
-  const rows = text
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => line.split(',').map(Number));
-  const x = tf.tensor2d(rows.map((r) => r.slice(0, 4)));
-  const y = tf.tensor1d(
-    rows.map((r) => r[4]!),
-    'int32',
+/** Opens the run in the store (resuming its newest checkpoint) and trains it unless it finished; `fresh` clears it. */
+async function train(fresh: boolean): Promise<void> {
+  await training?.close();
+  charts.remove();
+  charts.clear();
+  if (fresh) await clear(options.store);
+  const shared = { shared: { charts } };
+  training = new URLSearchParams(location.search).has('worker')
+    ? await trainInWorker(
+        new Worker(new URL('./train.worker.ts', import.meta.url), { type: 'module' }),
+        options,
+        shared,
+      )
+    : await trainHere(irisRecipe, options, shared);
+  const report = training.report as ResumeReport & { backend: string };
+  $('backend').textContent = report.backend;
+  print(report.summary);
+  if (!fresh && (!report.resumed || report.finished)) return; // a reload continues only a run cut short
+  const { trainer, engines } = training;
+  charts.attach(trainer, { evaluator: engines.evaluator });
+  engines.evaluator!.on(Events.COMPLETED, (e) =>
+    print(`epoch ${trainer.state.epoch}: accuracy ${(e.state.metrics.accuracy as number).toFixed(3)}`),
   );
-  return { x, y };
+  await training.run();
+  const accuracy = engines.evaluator!.state.metrics.accuracy as number;
+  (window as unknown as { embedResult: unknown }).embedResult = {
+    accuracy,
+    numTensors: await training.actions.numTensors(),
+  };
 }
 
-async function train(): Promise<{ accuracy: number }> {
-  const selection = await selectBackend();
-  document.querySelector('#backend')!.textContent = describeBackend(selection);
-  manualSeed(0);
-  const { x, y } = await loadIris();
-  // Standardised features; tidy frees the moments and the intermediate difference.
-  const xn = tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, 0);
-    return x.sub(mean).div(variance.sqrt()) as tf.Tensor2D;
-  });
-  const model = tf.sequential({
-    layers: [tf.layers.dense({ inputShape: [4], units: 16, activation: 'relu' }), tf.layers.dense({ units: 3 })],
-  });
-  const lossFn = (logits: tf.Tensor, labels: tf.Tensor) =>
-    tf.losses.softmaxCrossEntropy(tf.oneHot(labels as tf.Tensor1D, 3), logits) as tf.Scalar;
-  const data = new TensorDataset(xn, y);
-  const optimizer = tf.train.adam(0.05); // disposed below with the model: Adam keeps two slot tensors per weight
-  const trainer = createSupervisedTrainer(model, optimizer, lossFn, { deterministic: true });
-  const accuracyMetric = new Accuracy();
-  const evaluator = createSupervisedEvaluator(model, { metrics: { accuracy: accuracyMetric } });
-  trainer.on(Events.ITERATION_COMPLETED, new EventLoopYielder());
-  trainer.on(Events.EPOCH_COMPLETED, async (engine) => {
-    await evaluator.run(new DataLoader(data, { batchSize: 150 }));
-    const accuracy = evaluator.state.metrics.accuracy as number;
-    print(`epoch ${engine.state.epoch}: accuracy ${accuracy.toFixed(3)}`);
-  });
-  try {
-    await trainer.run(new DataLoader(data, { batchSize: 16, shuffle: true }), { maxEpochs: 10 });
-    return { accuracy: evaluator.state.metrics.accuracy as number };
-  } finally {
-    tf.dispose([x, y, xn]);
-    model.dispose();
-    optimizer.dispose();
-    accuracyMetric.reset(); // frees its on-device count
-  }
+async function clear(store: string): Promise<void> {
+  const saver = new IndexedDBSaver(store);
+  for (const name of await saver.list()) await saver.remove(name);
+  await saver.close();
 }
 
-const button = document.querySelector<HTMLButtonElement>('#train')!;
-button.onclick = async () => {
+const button = $('train') as HTMLButtonElement;
+const run = (fresh: boolean) => {
   button.disabled = true;
-  out.textContent = '';
-  try {
-    const result = await train();
-    print(`done: accuracy ${result.accuracy.toFixed(3)}`);
-    // numTensors: the same after every click (nothing leaks, the optimizer's slots included).
-    (window as unknown as { embedResult: unknown }).embedResult = { ...result, numTensors: tf.memory().numTensors };
-  } catch (error) {
-    print(`failed: ${error instanceof Error ? error.message : String(error)}`);
-  } finally {
-    button.disabled = false;
-  }
+  train(fresh)
+    .catch((error: unknown) => print(`failed: ${error}`))
+    .finally(() => (button.disabled = false));
 };
+button.onclick = () => run(true);
+run(false); // on load: continue a run that a reload cut short

@@ -8,5 +8,6 @@ await logger.flush();
 logger.addHistogram('worker/h', [1, 2, 3], 6);
 await logger.close();
 const bytes = Array.from(new Uint8Array(await (await logger.toBlob()).arrayBuffer()));
-const hasSyncHandles = typeof FileSystemFileHandle.prototype.createSyncAccessHandle === 'function';
+const hasSyncHandles =
+  typeof (FileSystemFileHandle.prototype as { createSyncAccessHandle?: unknown }).createSyncAccessHandle === 'function';
 postMessage({ location: await logger.location(), bytes, hasSyncHandles });

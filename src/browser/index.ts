@@ -4,6 +4,8 @@ export type { AdapterInfo, BackendName, BackendSelection, SelectBackendOptions }
 export { describeBackend, selectBackend } from './backend';
 export type { ChartFeedOptions, ChartFrame, ChartSeries, FrameScheduler } from './chart-feed';
 export { animationFrameScheduler, ChartFeed } from './chart-feed';
+export type { ChartsStateDict } from './chart-recorder';
+export { LiveCharts, type LiveChartsOptions, type LossChartOptions, type MetricsChartOptions } from './live-charts';
 export { ProgressBar, type ProgressBarOptions } from './progress-bar';
 export { DomProgressSink, type DomProgressTarget } from './progress-dom';
 export type { EventLoopYielderOptions } from './yield';

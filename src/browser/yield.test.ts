@@ -30,8 +30,29 @@ describe('EventLoopYielder', () => {
     const p = yielder.handle();
     expect(p).toBeInstanceOf(Promise);
     await p;
-    expect(yielder.handle()).toBeUndefined(); // the clock restarted after the yield
-    expect(new EventLoopYielder({ budgetMs: 0 }).handle()).toBeInstanceOf(Promise);
+    // The clock restarted after the yield, but the last span (35 ms) is expected again: it would pass the budget.
+    expect(yielder.handle()).toBeInstanceOf(Promise);
+    await new EventLoopYielder({ budgetMs: 0 }).handle();
+  });
+
+  it('yields before the work it expects next would take the task past the budget', async () => {
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        /* busy */
+      }
+    };
+    // Wide margins: a busy machine may pause this thread, which only makes the spans longer.
+    const yielder = new EventLoopYielder({ budgetMs: 200 });
+    busy(5);
+    expect(yielder.handle()).toBeUndefined(); // about 5 ms done, 5 expected
+    busy(110);
+    const p = yielder.handle(); // 115 ms done, 110 expected: it yields before the next span, not after it
+    expect(p).toBeInstanceOf(Promise);
+    await p;
+    expect(yielder.handle()).toBeUndefined(); // a fresh task: 0 ms done, 110 expected
+    busy(100);
+    expect(yielder.handle()).toBeInstanceOf(Promise); // 100 done, 100 expected (the 110 ms span is two calls back)
   });
 
   it('rejects a negative budget', () => {

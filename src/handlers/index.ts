@@ -76,6 +76,14 @@ export {
   type ProgressInfo,
   type ProgressSink,
 } from './progress-format';
+export {
+  type ResumableCheckpointOptions,
+  type ResumableRun,
+  ResumableTraining,
+  type ResumableTrainingOptions,
+  type ResumeReport,
+  setupResumableTraining,
+} from './resumable';
 export { ScalarHistory, type ScalarHistoryOptions } from './scalar-history';
 export { TerminateOnNan, type TerminateOnNanOptions } from './terminate-on-nan';
 export { TimeLimit, type TimeLimitOptions } from './time-limit';
