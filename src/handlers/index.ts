@@ -60,7 +60,7 @@ export {
   type ProgressInfo,
   type ProgressSink,
 } from './progress-format';
-export { ScalarHistory, type ScalarHistoryOptions } from './scalar-history';
+export { ScalarHistory, type ScalarHistoryOptions, type ScalarHistoryStateDict } from './scalar-history';
 export { TerminateOnNan, type TerminateOnNanOptions } from './terminate-on-nan';
 export { TimeLimit, type TimeLimitOptions } from './time-limit';
 export { Timer, type TimerEvents, type TimerOptions } from './timer';

@@ -121,6 +121,13 @@ function readTaken(taken: TakenState): Promise<unknown> {
   return Promise.resolve(taken.value);
 }
 
+/** Frees the clones of optimizer captures still under way (a failed snapshot). */
+async function releaseOptimizers(optimizers: readonly [string, Promise<OptimizerCapture>][]): Promise<void> {
+  for (const result of await Promise.allSettled(optimizers.map(([, capture]) => capture))) {
+    if (result.status === 'fulfilled') disposeCapture(result.value);
+  }
+}
+
 /** Frees the clones of every taken capture (those already read are freed already). */
 function releaseTaken(taken: Map<string, TakenState>): void {
   for (const state of taken.values()) if (state.kind !== 'stateful') disposeCapture(state);
@@ -330,7 +337,7 @@ export class Checkpoint extends EventHandler implements Stateful {
     await this.#inFlight; // at most one save in flight: an event during a background save waits for it
     const plan = await this.#plan(engine);
     if (plan === null) return;
-    const taken = await this.#take(!this.async);
+    const taken = await this.#take();
     const save = this.#write(engine, plan, taken);
     if (!this.async || !engine.isRunning) return save;
     this.#inFlight = save.then(
@@ -406,28 +413,43 @@ export class Checkpoint extends EventHandler implements Stateful {
   }
 
   /**
-   * Takes every object's state now: clones of model weights and optimizer slots, and each Stateful's `stateDict()`.
-   * In the background mode every `stateDict()` is called in one go (each captures its state at the call, and may
-   * resolve later); otherwise each is awaited before the next is called, as a loop standing still allows. On a
-   * failure, frees what was taken and throws.
+   * Takes every object's state now, in one synchronous pass: clones of the model weights, and each Stateful's
+   * `stateDict()` called (each captures its state at the call, and may resolve later; see {@link Stateful}), so that
+   * no promise callback (a metric's read landing, a history delivering values) runs between two of them. Optimizer
+   * slots are cloned once tfjs's async `getWeights()` resolves, which takes only microtasks (no step can come
+   * between). On a failure, frees what was taken and throws.
    */
-  async #take(inTurn: boolean): Promise<Map<string, TakenState>> {
+  async #take(): Promise<Map<string, TakenState>> {
     const taken = new Map<string, TakenState>();
+    const optimizers: [string, Promise<OptimizerCapture>][] = [];
     try {
       for (const [key, kind] of this.#kinds) {
         const object = this.toSave[key];
-        if (kind === 'model') taken.set(key, captureModel(object as tf.LayersModel));
-        else if (kind === 'optimizer') taken.set(key, await captureOptimizer(object as tf.Optimizer));
-        else {
+        if (kind === 'model') {
+          taken.set(key, captureModel(object as tf.LayersModel));
+        } else if (kind === 'optimizer') {
+          optimizers.push([key, captureOptimizer(object as tf.Optimizer)]);
+          taken.set(key, { kind: 'stateful', value: null }); // keeps the key order; replaced below
+        } else {
           const value = (object as Stateful).stateDict();
           // Observed at once, so that a rejection is never reported as unhandled while other states are read.
           if (isThenable(value)) value.then(undefined, () => {});
-          taken.set(key, { kind: 'stateful', value: inTurn ? await value : value });
+          taken.set(key, { kind: 'stateful', value });
         }
       }
     } catch (error) {
       releaseTaken(taken);
+      await releaseOptimizers(optimizers);
       throw error;
+    }
+    const settled = await Promise.allSettled(optimizers.map(([, capture]) => capture));
+    const failed = settled.find((result) => result.status === 'rejected');
+    settled.forEach((result, i) => {
+      if (result.status === 'fulfilled') taken.set(optimizers[i]![0], result.value);
+    });
+    if (failed !== undefined) {
+      releaseTaken(taken);
+      throw failed.reason;
     }
     return taken;
   }
