@@ -4,3 +4,4 @@ export * from './checks';
 export * from './describe';
 export * from './is';
 export * from './plain-data';
+export * from './yield';
