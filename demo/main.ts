@@ -76,7 +76,7 @@ export interface KindlingDemo {
  * its checkpoints). The epoch count is in it only with a learning-rate schedule, which spans the whole run: at a
  * constant rate, more epochs continue the same run.
  */
-function storeName(config: Omit<RunConfig, 'dbName'>): string {
+function storeName(config: Omit<RunConfig, 'dbName' | 'asyncCheckpoints'>): string {
   const { model, seed, learningRate, schedule, epochs, batchSize, checkpointEvery } = config;
   const span = schedule === 'constant' ? '' : `-e${epochs}`;
   return `${BASE_DB}/${model}-seed${seed}-lr${learningRate}-${schedule}${span}-b${batchSize}-every${checkpointEvery}`;
@@ -89,6 +89,7 @@ function readConfig(): RunConfig {
   const config = {
     ...DEFAULT_CONFIG,
     ...(params.get('batch') ? { batchSize: Number(params.get('batch')) } : {}),
+    ...(params.get('async') ? { asyncCheckpoints: params.get('async') === '1' } : {}),
     model: value('model') as RunConfig['model'],
     seed: Number(value('seed')),
     epochs: Number(value('epochs')),

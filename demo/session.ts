@@ -4,6 +4,7 @@ import {
   type BackendName,
   ChartFeed,
   Checkpoint,
+  type Checkpointable,
   CheckpointError,
   CheckpointEvents,
   createSupervisedEvaluator,
@@ -33,21 +34,16 @@ const LOSS_CHUNK = 20;
 
 /**
  * The running loss shown on the chart: the small state a checkpoint must carry besides model, optimizer and trainer.
- * Losses reach it a chunk at a time from a ScalarHistory, so its stateDict first waits for every loss recorded so far
- * (`settle`); listed before the charts in the Checkpoint's toSave, it makes the saved chart history complete too.
+ * Losses reach it a chunk at a time from a ScalarHistory; a checkpoint saves the value delivered so far, and the
+ * history (saved after it) the losses not delivered yet, which loading it delivers again (see ScalarHistory).
  */
 class RunningLoss {
   value: number | null = null;
-  readonly #settle: () => Promise<void>;
-  constructor(settle: () => Promise<void>) {
-    this.#settle = settle;
-  }
   update(loss: number): number {
     this.value = this.value === null ? loss : ALPHA * this.value + (1 - ALPHA) * loss;
     return this.value;
   }
-  async stateDict(): Promise<{ value: number | null }> {
-    await this.#settle();
+  stateDict(): { value: number | null } {
     return { value: this.value };
   }
   loadStateDict(sd: { value: number | null }): void {
@@ -246,7 +242,7 @@ export class TrainingSession {
       metrics: { accuracy: new Accuracy(), loss: new Loss(lossFn) },
     });
     const saver = this.#saver(config.dbName);
-    const running = new RunningLoss(() => history.flush());
+    const running = new RunningLoss();
     const feed = this.#feed;
     // Attached first, so that the handlers below (checkpoints, epoch metrics) see this iteration's loss recorded.
     const history = new ScalarHistory({
@@ -273,14 +269,20 @@ export class TrainingSession {
       startedAt: 0,
       startIteration: 0,
     };
-    // Checkpoint gathers the states in key order: runningLoss (which waits for the pending losses) before charts.
-    const toSave = { model, optimizer, trainer, runningLoss: running, charts: feed };
+    // The loss history after what it feeds (runningLoss, charts): loading it delivers the losses they had not seen.
+    const toSave: Record<string, unknown> = { model, optimizer, trainer, runningLoss: running, charts: feed };
     const schedule = makeLrSchedule(config, optimizer, trainLoader.length);
     if (schedule) {
       trainer.on(Events.ITERATION_STARTED, schedule);
-      Object.assign(toSave, { lrSchedule: schedule });
+      toSave.lrSchedule = schedule;
     }
-    run.checkpoint = new Checkpoint(toSave, saver, { nSaved: 3, filenamePrefix: config.model, includeSelf: true });
+    toSave.lossHistory = history;
+    run.checkpoint = new Checkpoint(toSave as Record<string, Checkpointable>, saver, {
+      nSaved: 3,
+      filenamePrefix: config.model,
+      includeSelf: true,
+      async: config.asyncCheckpoints,
+    });
     this.#toSaveByRun.set(run, { ...toSave, checkpointer: run.checkpoint });
     const saved = CheckpointEvents.SAVED_CHECKPOINT;
     trainer.registerEvents([saved], { eventToAttr: { [saved.name]: 'savedCheckpoint' } });
@@ -372,10 +374,12 @@ export class TrainingSession {
   }
 
   #reportCheckpoint(run: Run): void {
-    const last = run.checkpoint.lastCheckpoint as string | null;
-    if (last) {
-      const where = `IndexedDB '${run.config.dbName}' / ${last}`;
-      this.#emit({ type: 'checkpoint', name: last, iteration: run.trainer.state.iteration, where });
+    // The newest kept checkpoint and its step (with background saves the trainer has moved on since).
+    const newest = run.checkpoint.stateDict().saved.at(-1);
+    if (newest) {
+      const [iteration, name] = newest;
+      const where = `IndexedDB '${run.config.dbName}' / ${name}`;
+      this.#emit({ type: 'checkpoint', name, iteration, where });
     }
   }
 
