@@ -49,7 +49,7 @@ async function freshPage(browser: Browser): Promise<Page> {
   return page;
 }
 
-const iterations = (losses: Record<string, number>) => Object.keys(losses).map(Number);
+const iterations = (record: Record<string, unknown>) => Object.keys(record).map(Number);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 test.beforeAll(async ({ browser }) => {
@@ -140,5 +140,74 @@ for (const backend of ['cpu', 'webgpu']) {
     expect(result.backend).toBe(backend);
     expect(result.counts).toHaveLength(12);
     expect(new Set(result.counts).size).toBe(1);
+  });
+}
+
+// Everything a run carries, through IndexedDB and a reload: Accuracy and Loss on the trainer (EpochWise and as
+// RunningAverages), a cosine learning-rate schedule, an evaluator every epoch with EarlyStopping, all in a checkpoint
+// taken at every iteration. The first page load stops after the checkpoint of iteration K (mid-epoch, or the last
+// iteration of an epoch, whose EPOCH_COMPLETED has not fired yet); the reloaded page resumes from it. Every recorded
+// value after the resume is === the uninterrupted run's (JSON keeps doubles exact).
+
+interface FullSession extends Session {
+  iterations: Record<string, { loss: number; lr: number; runAcc: number; runLoss: number }>;
+  epochs: Record<string, { earlyStopping: { counter: number; bestScore: number | null }; terminated: boolean }>;
+}
+
+const fullUrl = (backend: string, db: string, stopAt = 0) =>
+  `/e2e/pages/resume.html?backend=${backend}&db=${db}&epochs=${EPOCHS}&every=1&full=1${stopAt > 0 ? `&stopAt=${stopAt}` : ''}`;
+
+/** The entries of `record` whose numeric keys lie in [from, to]. */
+const slice = <T>(record: Record<string, T>, from: number, to: number) =>
+  Object.fromEntries(Object.entries(record).filter(([key]) => Number(key) >= from && Number(key) <= to));
+
+for (const [backend, points] of [
+  ['cpu', [7, 16, 29]],
+  ['webgpu', [21]],
+] as const) {
+  test(`${backend}: metrics, the LR schedule and early stopping resume exactly after a reload at iteration ${points.join(', ')}`, async ({
+    browser,
+  }) => {
+    test.setTimeout(backend === 'cpu' ? 240_000 : 300_000);
+    const refPage = await freshPage(browser);
+    await refPage.goto(fullUrl(backend, `full-reference-${backend}`));
+    const reference = await finish<RunResult & { sessions: FullSession[] }>(refPage, 200_000);
+    await refPage.context().close();
+    expect(reference.backend).toBe(backend);
+    const ref = reference.sessions[0];
+    expect(iterations(ref.iterations)).toEqual(range(1, TOTAL));
+    expect(new Set(Object.values(ref.iterations).map((v) => v.lr)).size).toBeGreaterThan(5);
+    expect(Object.values(ref.epochs).map((e) => [e.earlyStopping.counter, e.terminated])).toEqual([
+      [0, false],
+      [1, false],
+      [2, true],
+    ]);
+
+    for (const k of points) {
+      const page = await freshPage(browser);
+      await page.goto(fullUrl(backend, `full-${backend}-${k}`, k));
+      await page.waitForFunction(() => ['stopped', 'error'].includes((window as any).progress?.phase), null, {
+        timeout: 200_000,
+        polling: 50,
+      });
+      expect(await page.evaluate(() => (window as any).progress.error ?? null)).toBeNull();
+      await page.reload();
+      const resumed = await finish<RunResult & { sessions: FullSession[] }>(page, 200_000);
+      await page.context().close();
+
+      expect(resumed.sessions).toHaveLength(2);
+      const [before, after] = resumed.sessions;
+      expect(before.resumedFrom).toBeNull();
+      expect(Math.max(...before.saved)).toBe(k);
+      expect(after.resumedFrom).toBe(k);
+      expect(after.filename).toBe(`checkpoint_${k}.ckpt`);
+      expect(before.iterations).toEqual(slice(ref.iterations, 1, k));
+      expect(after.iterations).toEqual(slice(ref.iterations, k + 1, TOTAL));
+      // The epochs that ended after the resume; with k at an epoch's end, that epoch's end came after the resume.
+      const firstEpoch = Math.ceil(k / EPOCH_LENGTH);
+      expect(after.epochs).toEqual(slice(ref.epochs, firstEpoch, EPOCHS));
+      expect(resumed.iteration).toBe(TOTAL);
+      expect(resumed.tensorsAfter).toBe(resumed.tensorsBefore); // nothing left by the resumed run
+    }
   });
 }

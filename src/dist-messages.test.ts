@@ -41,11 +41,36 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
   ['Engine: argument processFunction', 'new Engine(3)'],
   ['Engine.run: argument maxEpochs', 'await new Engine(() => 0).run([1], { maxEpochs: 0 })'],
   ['Engine.addEventHandler: event', "new DeterministicEngine(() => 0).on('nope', () => {})"],
-  ['DataLoader: argument batchSize', 'new DataLoader([1, 2], { batchSize: 0 })'],
+  ['DataLoader: option batchSize', 'new DataLoader([1, 2], { batchSize: 0 })'],
   ['Timer: option average', 'new Timer({ average: 1 })'],
   ['ProgressBar: option minInterval', 'new ProgressBar({ minInterval: -1 })'],
   ['TerminateOnNan: option outputTransform', 'new TerminateOnNan({ outputTransform: 1 })'],
   ['ScalarHistory: option chunk', 'new ScalarHistory({ onValues: () => {}, chunk: 0 })'],
+  [
+    'ExpStateScheduler: argument gamma',
+    "new kindling.ExpStateScheduler({ paramName: 'a', initialValue: 1, gamma: NaN })",
+  ],
+  [
+    'StepStateScheduler.loadStateDict: required state dict entry',
+    "new kindling.StepStateScheduler({ paramName: 'a', initialValue: 1, gamma: 1, stepSize: 1 }).loadStateDict({})",
+  ],
+  [
+    'LambdaStateScheduler.attach: engine.state has no attribute',
+    "new kindling.LambdaStateScheduler((n) => n, { paramName: 'a' }).attach(new Engine(() => 0))",
+  ],
+  ['ParamGroupScheduler: argument schedulers', 'new kindling.ParamGroupScheduler({ schedulers: [] })'],
+  [
+    "setupCommonTrainingHandlers: unknown option 'outputPath'",
+    "kindling.setupCommonTrainingHandlers(new Engine(() => 0), { outputPath: 'runs' })",
+  ],
+  [
+    'saveBestModelByValScore: give exactly one',
+    "kindling.saveBestModelByValScore({ saver: new MemorySaver(), evaluator: new Engine(() => 0), metricName: 'acc' })",
+  ],
+  [
+    'addEarlyStoppingByValScore: option patience',
+    "kindling.addEarlyStoppingByValScore({ patience: 0, evaluator: new Engine(() => 0), trainer: new Engine(() => 0), metricName: 'acc' })",
+  ],
 ];
 
 /** Runs every case against dist/ in one Node process; returns each message (or a note that nothing was thrown). */

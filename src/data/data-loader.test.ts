@@ -91,17 +91,57 @@ describe('DataLoader shuffling', () => {
     expect(loader.iterate({ seed: 5, pass: 2, startBatch: 2 }).length).toBe(3);
   });
 
-  it('draws its base seed from Math.random only when shuffling', () => {
+  it('draws its seed from Math.random only when shuffling', () => {
     manualSeed(31);
     const a = [...new DataLoader(range(50), { batchSize: 50, shuffle: true })][0];
     manualSeed(31);
     const loader = new DataLoader(range(50), { batchSize: 50, shuffle: true });
     expect(loader.seed).toBeNull();
     expect([...loader][0]).toEqual(a);
-    expect(loader.seed).not.toBeNull();
+    expect(loader.seed).toBeNull(); // each pass draws its own
     const before = getRandomState();
     [...new DataLoader(range(5), { batchSize: 2 })];
     expect(getRandomState()).toEqual(before);
+  });
+
+  it("without a seed, draws each pass's order from the global seeded RNG when the iteration starts (torch's rule)", () => {
+    const loader = new DataLoader(range(40), { batchSize: 4, shuffle: true });
+    manualSeed(5);
+    const first = [...loader];
+    const second = [...loader];
+    expect(second).not.toEqual(first); // consecutive passes differ
+    manualSeed(5);
+    expect([...loader]).toEqual(first); // manualSeed(5) before iterating repeats the order
+    expect([...loader]).toEqual(second);
+    // The draw happens when the iteration starts: what runs before it changes the order, what runs after does not.
+    manualSeed(5);
+    const iterator = loader[Symbol.iterator]();
+    Math.random();
+    expect([...{ [Symbol.iterator]: () => iterator }]).toEqual(first);
+    manualSeed(5);
+    Math.random();
+    expect([...loader]).not.toEqual(first);
+  });
+
+  it('a plain Engine over a shuffled loader repeats its batches after the same manualSeed', async () => {
+    const runOnce = async () => {
+      manualSeed(5);
+      const seen: number[][] = [];
+      await new Engine((_e, batch: number[]) => seen.push(batch)).run(
+        new DataLoader(range(12), { batchSize: 4, shuffle: true }),
+        { maxEpochs: 2 },
+      );
+      return seen;
+    };
+    const a = await runOnce();
+    expect(
+      a
+        .slice(0, 3)
+        .flat()
+        .sort((x, y) => x - y),
+    ).toEqual(range(12));
+    expect(a.slice(3).flat()).not.toEqual(a.slice(0, 3).flat());
+    expect(await runOnce()).toEqual(a);
   });
 
   it('permutes 1,000,000 indices quickly', () => {

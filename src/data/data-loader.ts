@@ -29,7 +29,7 @@ export interface DataLoaderOptions<T, B> {
 
 /** Where {@link DataLoader.iterate} starts. Any other key is a TypeError. */
 export interface IterateOptions {
-  /** Base seed of the shuffled order (default: the loader's `seed`, drawn from `Math.random` when unset). */
+  /** Base seed of the shuffled order (default: the loader's `seed`; when unset, one drawn from `Math.random` now). */
   seed?: number;
   /** Pass index: with `seed` it determines the pass's order (default 0). */
   pass?: number;
@@ -127,11 +127,13 @@ function checkIndex(where: string, name: string, value: unknown, max = Number.MA
  * - `length` is the number of batches per pass; give the loader to `engine.run(loader)` as it is.
  * - Iterate it with `for...of` (sync sources) or `for await...of` (any source; needed when `dataset.get` is async).
  *   Each new iteration is a new pass.
- * - Shuffling uses a generator owned by the loader, seeded from (`seed`, pass index): the order of any pass can be
- *   recomputed, so {@link DataLoader.iterate} can start at batch k of pass p without loading the k skipped batches.
- *   This is how `DeterministicEngine` resumes. The order is a Fisher-Yates shuffle run lazily, front to back, only
- *   as far as batches are read (no stall at the start of a pass over 10M items). When `seed` is unset it is drawn
- *   from `Math.random` (seed it with `manualSeed`) the first time a shuffled pass starts.
+ * - Shuffling: each pass's order is a function of (seed, pass index), so {@link DataLoader.iterate} can start at
+ *   batch k of pass p without loading the k skipped batches. This is how `DeterministicEngine` resumes: it passes its
+ *   own seed and the pass index. Iterated directly (`for...of`, or a plain `Engine`), a loader without a `seed` draws
+ *   each pass's seed from `Math.random` when the iteration starts, as PyTorch's sampler draws from the global
+ *   generator: `manualSeed(5)` before iterating repeats the order, and consecutive passes differ. A loader given a
+ *   `seed` uses it with its pass counter instead. The order is a Fisher-Yates shuffle run lazily, front to back, only
+ *   as far as batches are read (no stall at the start of a pass over 10M items).
  * - A TensorDataset batch is `[x, y, ...]`: one `tf.gather` per tensor (a `tf.slice` when not shuffling).
  * - Tensors the loader creates for a batch (the gathered tensors of a {@link TensorDataset}, and tensors a `collate`
  *   function creates) belong to the loader for one step: they are disposed when the next batch is requested and when
@@ -215,8 +217,9 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
   }
 
   /**
-   * Base seed of the shuffled orders: null until set or drawn from `Math.random` when the first shuffled pass starts.
-   * Setting it also restarts the pass counter at 0.
+   * Base seed of the shuffled orders, or null (the default): then each pass iterated directly draws its own seed from
+   * `Math.random` when it starts. Set, pass p's order is a function of (seed, p). Setting it also restarts the pass
+   * counter at 0.
    */
   get seed(): number | null {
     return this.#seed;
@@ -229,7 +232,10 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
     this.#pass = 0;
   }
 
-  /** Index of the pass the next `for...of` starts (incremented each time an iteration starts). */
+  /**
+   * Index of the pass the next `for...of` starts (incremented each time an iteration starts); with a `seed` set, it
+   * selects the pass's order.
+   */
   get pass(): number {
     return this.#pass;
   }
@@ -271,21 +277,28 @@ export class DataLoader<T = tf.Tensor, B = T[]> implements Iterable<B>, AsyncIte
   }
 
   /**
-   * Starts the next pass (synchronous). A loader whose `dataset.get` is an async function has no sync iterator
-   * (`loader[Symbol.iterator]` is undefined): iterate it with `for await`.
+   * Starts the next pass (synchronous); a shuffled loader without a `seed` draws the pass's seed from `Math.random`
+   * now. A loader whose `dataset.get` is an async function has no sync iterator (`loader[Symbol.iterator]` is
+   * undefined): iterate it with `for await`.
    */
   [Symbol.iterator](): Iterator<B> {
-    return this.iterate({ pass: this.#pass++ })[Symbol.iterator]();
+    return this.#nextPass()[Symbol.iterator]();
   }
 
-  /** Starts the next pass (asynchronous; works for every data set). */
+  /** Starts the next pass (asynchronous; works for every data set), drawing its seed as `[Symbol.iterator]` does. */
   [Symbol.asyncIterator](): AsyncIterator<B> {
-    return this.iterate({ pass: this.#pass++ })[Symbol.asyncIterator]();
+    return this.#nextPass()[Symbol.asyncIterator]();
   }
 
+  /** The pass a direct iteration starts: (seed, pass counter) with a seed set, else a seed drawn now and pass 0. */
+  #nextPass(): DataLoaderPass<B> {
+    const pass = this.#pass++;
+    return this.#seed === null ? this.iterate() : this.iterate({ pass });
+  }
+
+  /** The loader's seed, or (unset) one drawn from `Math.random`: torch's sampler draws a seed per pass likewise. */
   #baseSeed(): number {
-    if (this.#seed === null) this.#seed = Math.floor(Math.random() * 4294967296);
-    return this.#seed;
+    return this.#seed ?? Math.floor(Math.random() * 4294967296);
   }
 
   /** The order of a pass when shuffling (the last one is cached and shared), else null (identity). */

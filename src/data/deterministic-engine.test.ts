@@ -259,15 +259,105 @@ describe('DeterministicEngine state dict', () => {
     expect(structuredClone(sd)).toEqual(sd);
   });
 
-  it('requires and validates seed and rngStates', () => {
+  it('requires rngStates (null allowed), takes an optional seed, and validates both', () => {
     const engine = new DeterministicEngine(() => {});
     const base = { iteration: 0, epochLength: 2, maxEpochs: 1 };
-    expect(() => engine.loadStateDict({ ...base, seed: 1 })).toThrow(/'rngStates' is absent/);
-    expect(() => engine.loadStateDict({ ...base, rngStates: getRandomState() })).toThrow(/'seed' is absent/);
+    expect(() => engine.loadStateDict({ ...base, seed: 1 })).toThrow(/'rngStates' is absent.*rngStates: null/);
     expect(() => engine.loadStateDict({ ...base, seed: 1.5, rngStates: getRandomState() })).toThrow(TypeError);
     expect(() => engine.loadStateDict({ ...base, seed: 1, rngStates: { version: 1 } })).toThrow(
-      /rngStates should be a snapshot from getRandomState/,
+      /rngStates should be a snapshot from getRandomState\(\) or null/,
     );
+    engine.loadStateDict({ ...base, rngStates: getRandomState() });
+    expect(engine.state.seed).toBeNull();
+    engine.loadStateDict({ ...base, seed: null, rngStates: null });
+    expect(engine.state.seed).toBeNull();
+  });
+
+  it('without a loaded seed, STARTED draws it from the seeded Math.random; stateDict() saves it', async () => {
+    const batchesOf = async (load: Record<string, unknown> | null) => {
+      const engine = new DeterministicEngine((_e, batch: number[]) => seen.push(batch));
+      const seen: number[][] = [];
+      if (load !== null) engine.loadStateDict(load);
+      manualSeed(56);
+      await engine.run(new DataLoader(range(12), { batchSize: 3, shuffle: true }), { maxEpochs: 2 });
+      return { seen, seed: engine.state.seed, sd: engine.stateDict() };
+    };
+    const original = await batchesOf(null);
+    const resumed = await batchesOf({ epoch: 1, epochLength: 4, maxEpochs: 2, rngStates: null });
+    expect(resumed.seed).toBe(original.seed);
+    expect(resumed.seen).toEqual(original.seen.slice(4));
+    expect(resumed.sd.seed).toBe(original.seed);
+    // A loaded seed wins over the drawn one.
+    const other = await batchesOf({ iteration: 4, epochLength: 4, maxEpochs: 2, seed: 1, rngStates: null });
+    expect(other.seed).toBe(1);
+    expect(other.seen).not.toEqual(original.seen.slice(4));
+  });
+
+  it("a state saved after the last iteration of an epoch resumes with that epoch's EPOCH_COMPLETED", async () => {
+    // The event sequence of a run, and of runs resumed from a state saved at each ITERATION_COMPLETED (and at each
+    // EPOCH_COMPLETED): each resumed run replays exactly the rest of the original sequence.
+    const record = (engine: DeterministicEngine<number[], void>, log: string[]) => {
+      engine.on(Events.EPOCH_COMPLETED, (e) => log.push(`epoch ${e.state.epoch} completed`));
+      engine.on(Events.COMPLETED, (e) => log.push(`completed ${e.state.iteration}`));
+    };
+    const run = async (limits: { maxEpochs?: number; maxIters?: number }, epochLength?: number) => {
+      const log: string[] = [];
+      const saved: { at: number; sd: Record<string, unknown> }[] = [];
+      const engine = new DeterministicEngine((e, batch: number[]) => {
+        log.push(`${e.state.iteration}: ${batch.join(',')} ${Math.random().toFixed(6)}`);
+      });
+      record(engine, log);
+      engine.on(Events.ITERATION_COMPLETED.or(Events.EPOCH_COMPLETED), (e) => {
+        saved.push({ at: log.length, sd: JSON.parse(JSON.stringify(e.stateDict())) });
+      });
+      manualSeed(3);
+      await engine.run(new DataLoader(range(12), { batchSize: 3, shuffle: true }), { ...limits, epochLength });
+      return { log, saved };
+    };
+    for (const [limits, epochLength] of [
+      [{ maxEpochs: 3 }, undefined],
+      [{ maxEpochs: 3 }, 2],
+      [{ maxIters: 8 }, 4],
+    ] as const) {
+      const original = await run(limits, epochLength);
+      const atEpochEnd = original.saved.filter(({ sd }) => sd.epochCompleted === false);
+      expect(atEpochEnd.length).toBeGreaterThan(1);
+      // (The last state is that of a finished run: run() starts such a run over, as in the reference.)
+      for (const { at, sd } of original.saved.slice(0, -1)) {
+        const log: string[] = [];
+        const engine = new DeterministicEngine((e, batch: number[]) => {
+          log.push(`${e.state.iteration}: ${batch.join(',')} ${Math.random().toFixed(6)}`);
+        });
+        record(engine, log);
+        engine.loadStateDict(sd);
+        manualSeed(99); // the loaded seed and RNG state decide, not this
+        await engine.run(new DataLoader(range(12), { batchSize: 3, shuffle: true }), limits);
+        expect(log, `resumed from ${JSON.stringify({ ...sd, rngStates: undefined })}`).toEqual(original.log.slice(at));
+      }
+    }
+  });
+
+  it('rejects epochCompleted: false away from an epoch end', () => {
+    const engine = new DeterministicEngine(() => {});
+    const base = { epochLength: 4, maxEpochs: 3, rngStates: null };
+    expect(() => engine.loadStateDict({ ...base, iteration: 6, epochCompleted: false })).toThrow(
+      /^DeterministicEngine\.loadStateDict: state dict entry epochCompleted should be true, or false only at the end of an epoch .* Here iteration is 6 and epochLength 4\.$/,
+    );
+    expect(() => engine.loadStateDict({ ...base, iteration: 8, epochCompleted: 'no' })).toThrow(TypeError);
+    engine.loadStateDict({ ...base, iteration: 8, epochCompleted: false });
+    expect(engine.state.epoch).toBe(1); // epoch 2 is not completed yet
+    engine.loadStateDict({ ...base, iteration: 8, epochCompleted: true });
+    expect(engine.state.epoch).toBe(2);
+  });
+
+  it('rejects run(null): it needs the data to fast-forward', async () => {
+    const engine = new DeterministicEngine(() => {});
+    await expect(engine.run(null, { epochLength: 3 })).rejects.toThrow(
+      /^DeterministicEngine\.run: argument data null is not supported: .*fast-forward/,
+    );
+    await expect(engine.run()).rejects.toThrow(/argument data undefined is not supported/);
+    expect(engine.state.iteration).toBe(0);
+    await expect(engine.run(range(3))).resolves.toBe(engine.state);
   });
 });
 

@@ -1,5 +1,8 @@
-import { Engine, Events, type ProcessFunction } from '../engine';
-import { failType, isThenable, lengthOf } from '../internal';
+// DeterministicEngine: an Engine whose data order and randomness are a function of the iteration, so that a resumed
+// run continues bit for bit. A little over 400 lines: fast-forwarding each kind of data (DataLoader, sync and async
+// iterables, sized or not) and the state dict's own checks, kept here beside the loadStateDict they guard.
+import { Engine, Events, type ProcessFunction, type RunData, type RunOptions, type State } from '../engine';
+import { describeValue, failRange, failType, isThenable, lengthOf, planLoad } from '../internal';
 import { DataLoader } from './data-loader';
 import { getRandomState, isRandomState, manualSeed, type RandomState, setRandomState } from './random';
 
@@ -35,6 +38,9 @@ function passLengthOf(data: unknown): number | null {
  *   skipped items discarded (the RNG state is put back afterwards, so the replay disturbs nothing).
  * - `stateDict()` adds `seed` and `rngStates` (a {@link getRandomState} snapshot). Loaded and resumed, the snapshot is
  *   restored after the fast-forward, so dropout and augmentation draw what the original run drew.
+ * - A state saved after the last iteration of an epoch but before its EPOCH_COMPLETED (a checkpoint at
+ *   ITERATION_COMPLETED) also has `epochCompleted: false`: the resumed run then fires that epoch's EPOCH_COMPLETED
+ *   (evaluation, epoch metrics, early stopping) before it goes on with the next epoch, as the original run did.
  *
  * What it cannot see: randomness drawn between the `stateDict()` call and the next batch in the original run
  * (e.g. an EPOCH_COMPLETED evaluation with dropout): wrap such handlers in `keepRandomState`. Also see the list of
@@ -58,6 +64,8 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
   #tracked: Tracked<B> | null = null;
   /** An async iterable fast-forwarded at STARTED, waiting for `_setupDataIterator`. */
   #prepared: { data: unknown; iteration: number; iterator: AsyncIterator<B> } | null = null;
+  /** True from EPOCH_STARTED until EPOCH_COMPLETED fires (or the run ends without it). */
+  #isEpochOpen = false;
 
   /**
    * @param processFunction `(engine, batch) => output`, as for {@link Engine}.
@@ -65,42 +73,146 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
   constructor(processFunction: ProcessFunction<B, O>) {
     super(processFunction);
     this.addEventHandler(Events.STARTED, () => this.#onStarted());
-  }
-
-  /** The engine's state dict plus `seed` and `rngStates` (plain data). */
-  override stateDict(): Record<string, unknown> {
-    return { ...super.stateDict(), seed: this.state.seed, rngStates: getRandomState() };
+    const close = () => {
+      this.#isEpochOpen = false;
+    };
+    this.addEventHandler(Events.EPOCH_STARTED, () => {
+      this.#isEpochOpen = true;
+    });
+    this.addEventHandler(Events.EPOCH_COMPLETED, close);
+    this.addEventHandler(Events.TERMINATE, close);
+    this.addEventHandler(Events.COMPLETED, close);
   }
 
   /**
-   * Loads a state dict from {@link DeterministicEngine.stateDict}: the engine's keys plus `seed` (a safe integer or
-   * null) and `rngStates`.
-   * @throws Error when `seed` or `rngStates` is absent; TypeError when one is malformed.
+   * The engine's state dict plus `seed` and `rngStates` (plain data), and `epochCompleted: false` when saved after the
+   * last iteration of an epoch whose EPOCH_COMPLETED has not fired yet.
+   */
+  override stateDict(): Record<string, unknown> {
+    const dict: Record<string, unknown> = { ...super.stateDict(), seed: this.state.seed, rngStates: getRandomState() };
+    if (this.#isEpochEndNext()) dict.epochCompleted = false;
+    return dict;
+  }
+
+  /** True when the iterations of the current epoch are all done and its EPOCH_COMPLETED is still to fire. */
+  #isEpochEndNext(): boolean {
+    const { iteration, epoch, epochLength } = this.state;
+    return (
+      this.#isEpochOpen &&
+      epochLength !== null &&
+      iteration > 0 &&
+      iteration === epoch * epochLength &&
+      this.shouldTerminate === false &&
+      this.shouldTerminateSingleEpoch !== 'skip_epoch_completed'
+    );
+  }
+
+  /**
+   * Loads a state dict from {@link DeterministicEngine.stateDict}: the engine's keys plus `rngStates` (a
+   * {@link getRandomState} snapshot, or null to leave the random state as it is) and, optionally, `seed` (a safe
+   * integer or null). Without a seed, STARTED draws one from `Math.random`, as a new run does: call `manualSeed` with
+   * the original run's seed first and the data order is the original's (the reference's own example).
+   * @throws Error when `rngStates` is absent; TypeError when `seed` or `rngStates` is malformed.
+   * @example
+   * trainer.loadStateDict({ epoch: 1, epochLength: 5, maxEpochs: 2, rngStates: null }); // resume at epoch 2
+   * manualSeed(56); // the seed of the original run
+   * await trainer.run(loader);
    */
   override loadStateDict(stateDict: Record<string, unknown>): void {
+    this.#checkOwnEntries(stateDict);
+    super.loadStateDict(stateDict);
+    const {
+      seed = null,
+      rngStates,
+      epochCompleted = true,
+    } = stateDict as {
+      seed?: number | null;
+      rngStates: RandomState | null;
+      epochCompleted?: boolean;
+    };
+    this.#isEpochOpen = false;
+    if (!epochCompleted) {
+      // Saved between the epoch's last iteration and its EPOCH_COMPLETED: that epoch is not counted yet.
+      this.state.epoch -= 1;
+      this._isEpochEndPending = true;
+    }
+    this.state.seed = seed;
+    this.#hasLoadedSeed = seed !== null;
+    this.#loadedRngStates = rngStates === null ? null : structuredClone(rngStates);
+  }
+
+  /** Checks a state dict as {@link DeterministicEngine.loadStateDict} does; returns the function that loads it. */
+  override [planLoad](stateDict: Record<string, unknown>): () => void {
+    this.#checkOwnEntries(stateDict);
+    super[planLoad](stateDict);
+    return () => this.loadStateDict(stateDict);
+  }
+
+  /** Checks the entries a DeterministicEngine adds to the engine's state dict. */
+  #checkOwnEntries(stateDict: Record<string, unknown>): void {
     const where = 'DeterministicEngine.loadStateDict';
     if (stateDict !== null && typeof stateDict === 'object') {
-      for (const key of ['seed', 'rngStates']) {
-        if (!(key in stateDict)) {
-          throw new Error(
-            `${where}: required state attribute '${key}' is absent in the provided stateDict (keys: ${Object.keys(stateDict).join(', ')}). ` +
-              'Save it with DeterministicEngine.stateDict().',
-          );
-        }
+      if (!('rngStates' in stateDict)) {
+        throw new Error(
+          `${where}: required state attribute 'rngStates' is absent in the provided stateDict (keys: ${Object.keys(stateDict).join(', ')}). ` +
+            'Save it with DeterministicEngine.stateDict(), or pass rngStates: null to resume without restoring the random state.',
+        );
       }
-      const { seed, rngStates } = stateDict;
+      const { seed = null, rngStates } = stateDict;
       if (seed !== null && !Number.isSafeInteger(seed)) {
         failType(where, 'state dict entry seed', 'a safe integer or null', seed);
       }
-      if (!isRandomState(rngStates)) {
-        failType(where, 'state dict entry rngStates', 'a snapshot from getRandomState()', rngStates);
+      if (rngStates !== null && !isRandomState(rngStates)) {
+        failType(where, 'state dict entry rngStates', 'a snapshot from getRandomState() or null', rngStates);
+      }
+      const { epochCompleted = true, iteration, epochLength } = stateDict;
+      if (typeof epochCompleted !== 'boolean') {
+        failType(
+          where,
+          'state dict entry epochCompleted',
+          'a boolean (false: EPOCH_COMPLETED still to fire)',
+          epochCompleted,
+        );
+      }
+      if (
+        !epochCompleted &&
+        !(
+          Number.isSafeInteger(iteration) &&
+          Number.isSafeInteger(epochLength) &&
+          (epochLength as number) > 0 &&
+          (iteration as number) > 0 &&
+          (iteration as number) % (epochLength as number) === 0
+        )
+      ) {
+        failRange(
+          where,
+          'state dict entry epochCompleted',
+          'true, or false only at the end of an epoch (iteration a positive multiple of epochLength)',
+          epochCompleted,
+          `Here iteration is ${describeValue(iteration)} and epochLength ${describeValue(epochLength)}.`,
+        );
       }
     }
-    super.loadStateDict(stateDict);
-    const { seed, rngStates } = stateDict as { seed: number | null; rngStates: RandomState };
-    this.state.seed = seed;
-    this.#hasLoadedSeed = seed !== null;
-    this.#loadedRngStates = structuredClone(rngStates);
+  }
+
+  /**
+   * Runs (or resumes) over `data`, as {@link Engine.run}. The data is required: the engine replays its order to
+   * fast-forward a resumed run, so `run(null, { epochLength })` is rejected.
+   *
+   * @example
+   * await trainer.run(new DataLoader(ds, { batchSize: 32, shuffle: true }), { maxEpochs: 10 });
+   */
+  override run(data?: RunData<B> | null, options?: RunOptions): Promise<State<B, O>> {
+    if (data == null) {
+      return Promise.reject(
+        new TypeError(
+          `DeterministicEngine.run: argument data ${data === null ? 'null' : 'undefined'} is not supported: the engine ` +
+            'needs the data itself to replay its order and fast-forward a resumed run. Pass the data (e.g. a DataLoader; ' +
+            'epochLength may be less than its length), also to continue an interrupted run, or use an Engine to run without data.',
+        ),
+      );
+    }
+    return super.run(data, options);
   }
 
   protected override _setupEngine(): void {
@@ -162,7 +274,7 @@ export class DeterministicEngine<B = unknown, O = unknown> extends Engine<B, O> 
   #position(wasExhausted: boolean) {
     const data = this.state.dataloader;
     const iteration = this.state.iteration;
-    const passLength = data === null ? this.state.epochLength : passLengthOf(data);
+    const passLength = passLengthOf(data);
     if (passLength !== null && passLength > 0) {
       const pass = Math.floor(iteration / passLength);
       const skip = iteration % passLength;

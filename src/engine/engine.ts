@@ -14,6 +14,7 @@ import {
   isPlainObject,
   isThenable,
   lengthOf,
+  planLoad,
 } from '../internal';
 import { TerminateEpochSignal, TerminateSignal } from './errors';
 import {
@@ -121,6 +122,12 @@ export class Engine<Batch = unknown, Output = unknown> {
   protected _dataIterator: DataIterator<Batch> | null = null;
   /** Where the next epoch's iteration counter starts when resuming mid-epoch; null when not set. */
   protected _initIter: number | null = null;
+  /**
+   * Set by a subclass's `loadStateDict` (DeterministicEngine) for a state saved after the last iteration of an epoch
+   * but before its EPOCH_COMPLETED (`state.epoch` counts the epochs before it): the next run() goes on with that
+   * epoch, runs no batch of it, and fires its EPOCH_COMPLETED, as the run that saved the state did.
+   */
+  protected _isEpochEndPending = false;
 
   readonly #process: ProcessFunction<Batch, Output>;
   readonly #handlers = new Map<string, readonly Registration[]>();
@@ -469,6 +476,7 @@ export class Engine<Batch = unknown, Output = unknown> {
     }
     const maxEpochs = maxIters === null ? (limits.maxEpochs ?? 1) : null;
     this.#discardSuspendedRun();
+    this._isEpochEndPending = false;
     state.iteration = 0;
     state.epoch = 0;
     state.maxEpochs = maxEpochs;
@@ -535,6 +543,16 @@ export class Engine<Batch = unknown, Output = unknown> {
     state.epoch = loaded.epoch;
     state.maxEpochs = loaded.maxEpochs;
     state.maxIters = loaded.maxIters;
+    this._isEpochEndPending = false;
+  }
+
+  /**
+   * Checks a state dict as {@link loadStateDict} does, changing nothing, and returns the function that loads it
+   * (internal: `Checkpoint.loadObjects` checks every object of a checkpoint before it loads any).
+   */
+  [planLoad](stateDict: Record<string, unknown>): () => void {
+    readEngineStateDict(stateDict, this.stateDictUserKeys);
+    return () => this.loadStateDict(stateDict);
   }
 
   // ---------------------------------------------------------------- hooks for subclasses
@@ -641,6 +659,7 @@ export class Engine<Batch = unknown, Output = unknown> {
   }
 
   #isDone(): boolean {
+    if (this._isEpochEndPending) return false;
     const { maxIters, maxEpochs, epochLength, iteration, epoch } = this.state;
     return (
       (maxIters !== null && iteration >= maxIters) ||
@@ -833,6 +852,10 @@ export class Engine<Batch = unknown, Output = unknown> {
         if (this.#isFlagged) await this.#check();
         while (!this.#isDone() && !this.shouldTerminate) {
           state.epoch += 1;
+          if (this._isEpochEndPending) {
+            this._isEpochEndPending = false;
+            this._initIter = state.epochLength; // every iteration of this epoch is done: straight to its end
+          }
           const handlersStart = now();
           fired = this.#fire(Events.EPOCH_STARTED.name);
           if (fired) await fired;
@@ -888,6 +911,7 @@ export class Engine<Batch = unknown, Output = unknown> {
     let fired: void | Promise<void>;
     try {
       for (;;) {
+        if (iterCounter === state.epochLength) break; // an epoch resumed after its last iteration
         state.batch = null;
         const hasData = state.dataloader !== null;
         if (hasData && this.lastEventName !== STOP_ITERATION) {

@@ -91,7 +91,11 @@ describe('FastaiLRFinder on the digits MLP', () => {
     const { lr, loss } = finder.getResults();
     expect(lr.length).toBe(loss.length);
     expect(lr[0]).toBeCloseTo(1e-5, 15);
-    expect(lr.length).toBe(100); // the smoothed loss rose at large rates, but never to 5× its best
+    // It stops at 100 iterations, or at the first smoothed loss above 5× the best (which of the two depends on the
+    // batches: the loader draws each pass's order from Math.random).
+    expect(lr.length).toBeLessThanOrEqual(100);
+    const firstAbove = loss.findIndex((value, i) => value > 5 * Math.min(...loss.slice(0, i + 1)));
+    expect(firstAbove === -1 ? lr.length === 100 : firstAbove === lr.length - 1).toBe(true);
     for (let i = 1; i < lr.length; i++) expect(lr[i]! / lr[i - 1]!).toBeCloseTo(1e6 ** (1 / 99), 10);
 
     // the suggestion: the steepest descent of the loss curve, before its minimum

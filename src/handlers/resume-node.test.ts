@@ -1,8 +1,8 @@
 // The README's Node resume recipe, run as it is printed, in separate Node processes (through tsx, against the
-// source): `train.ts 2`, then `train.ts 4` resumes at epoch 2, then `train.ts 4` again has nothing left to do; the
-// resumed run ends with the same checkpoint, bit for bit, as one straight 4-epoch run.
+// source): `train.ts 2`, then `train.ts 4` resumes at epoch 2, then `train.ts 4` again finds the run finished and
+// trains and saves nothing; the resumed run ends with the same checkpoint, bit for bit, as one straight 4-epoch run.
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -65,8 +65,18 @@ it('the README Node recipe resumes run after run in separate processes', { timeo
   expect(first).toEqual(['started fresh', 'trained to epoch 2, iteration 8']);
   expect(straight).toEqual(['started fresh', 'trained to epoch 4, iteration 16']);
   // The second run: the directory holds the first run's checkpoints and its lock is gone with it.
-  expect(await train(resumedDir, 4)).toEqual(['resumed at iteration 8', 'trained to epoch 4, iteration 16']);
-  expect(await train(resumedDir, 4)).toEqual(['resumed at iteration 16', 'trained to epoch 4, iteration 16']);
+  // The 2-epoch run had finished: a larger maxEpochs trains on from it.
+  expect(await train(resumedDir, 4)).toEqual([
+    'resumed at iteration 8 (epoch 2, finished)',
+    'trained to epoch 4, iteration 16',
+  ]);
+  const kept = await readdir(join(resumedDir, 'checkpoints'));
+  expect(await train(resumedDir, 4)).toEqual([
+    'resumed at iteration 16 (epoch 4, finished)',
+    'trained to epoch 4, iteration 16',
+  ]);
+  // Nothing trained, nothing saved: the good checkpoints are still there, unchanged (compared with the straight run).
+  expect(await readdir(join(resumedDir, 'checkpoints'))).toEqual(kept);
 
   const resumed = await weightBytes(resumedDir);
   expect(resumed.filename).toBe('checkpoint_16.ckpt');

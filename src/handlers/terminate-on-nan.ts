@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Engine, type EventSpec, Events, getLogger } from '../engine';
 import { checkFunction, checkOptions, describeValue, isPlainObject } from '../internal';
 import { EventHandler } from './attachable';
+import { anyNonFinite, visitFloats } from './non-finite';
 
 /** Options of {@link TerminateOnNan}. */
 export interface TerminateOnNanOptions {
@@ -88,22 +89,16 @@ export class TerminateOnNan extends EventHandler {
     const output = this.#outputTransform(engine.state.output);
     const tensors: tf.Tensor[] = [];
     let hasBadNumber = false;
-    collect(output, (value) => {
-      if (typeof value === 'number') {
-        if (!Number.isFinite(value)) hasBadNumber = true;
-      } else if (!value.isDisposed && value.dtype === 'float32') {
-        tensors.push(value);
-      }
+    visitFloats(output, (value) => {
+      if (typeof value !== 'number') tensors.push(value);
+      else if (!Number.isFinite(value)) hasBadNumber = true;
     });
     if (hasBadNumber) {
       this.#stop(engine, engine.state.iteration, describeOutput(output));
       return;
     }
     if (tensors.length === 0) return;
-    const flag = tf.tidy(() => {
-      const flags = tensors.map((t) => tf.logicalOr(tf.isNaN(t), tf.isInf(t)).any());
-      return flags.length === 1 ? flags[0] : tf.stack(flags).any();
-    });
+    const flag = anyNonFinite(tensors);
     const result = flag.data().then(
       (values) => {
         flag.dispose();
@@ -143,17 +138,6 @@ export class TerminateOnNan extends EventHandler {
       `TerminateOnNan: Output ${described} of iteration ${iteration} contains NaN or Inf. Stop training`,
     );
     engine.terminate();
-  }
-}
-
-/** Calls `visit` for every number and tensor in a number, tensor, array or plain object (nested). */
-function collect(value: unknown, visit: (leaf: number | tf.Tensor) => void): void {
-  if (typeof value === 'number' || value instanceof tf.Tensor) {
-    visit(value);
-  } else if (Array.isArray(value)) {
-    for (const item of value) collect(item, visit);
-  } else if (isPlainObject(value)) {
-    for (const item of Object.values(value)) collect(item, visit);
   }
 }
 

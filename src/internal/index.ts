@@ -4,4 +4,5 @@ export * from './checks';
 export * from './describe';
 export * from './is';
 export * from './plain-data';
+export * from './plan-load';
 export * from './yield';

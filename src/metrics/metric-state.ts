@@ -128,34 +128,26 @@ export function markLoaded(metric: object): void {
 
 /**
  * True when a metric loaded from a state dict should keep its state at this reset event (then forgets the mark):
- * at EPOCH_STARTED of an epoch resumed mid-way (the iteration is not at an epoch boundary), or at STARTED of a run
- * that resumes (iteration > 0). A fresh epoch or run, or any other event, resets as usual.
+ * at EPOCH_STARTED of an epoch resumed mid-way (some of its iterations are done: also all of them, for a state saved
+ * before the epoch's EPOCH_COMPLETED), or at STARTED of a run that resumes (iteration > 0). A fresh epoch or run, or
+ * any other event, resets as usual.
  */
 export function keepsLoadedState(metric: object, engine: Engine<any, any>): boolean {
   if (!loaded.delete(metric)) return false;
-  const { iteration, epochLength } = engine.state;
+  const { iteration, epoch, epochLength } = engine.state;
   if (engine.lastEventName === 'epoch_started') {
-    return typeof epochLength === 'number' && epochLength > 0 && iteration % epochLength !== 0;
+    return typeof epochLength === 'number' && epochLength > 0 && iteration > (epoch - 1) * epochLength;
   }
   if (engine.lastEventName === 'started') return iteration > 0;
   return false;
 }
 
 /**
- * The dry-run loader every built-in metric has: `metric[planLoad](stateDict)` checks the whole state dict and returns
- * a function that applies it (and cannot fail), so a composite metric can check all its parts before changing any.
+ * The dry-run loader every built-in metric has (defined in internal/, shared with the engines and
+ * Checkpoint.loadObjects): `metric[planLoad](stateDict)` checks the whole state dict and returns a function that
+ * applies it (and cannot fail), so a composite metric can check all its parts before changing any.
  */
-export const planLoad: unique symbol = Symbol('kindling.planLoad');
-
-/** A metric with a {@link planLoad} dry-run loader. */
-export interface PlansLoad {
-  [planLoad](stateDict: unknown): () => void | Promise<void>;
-}
-
-/** True when `metric` has a {@link planLoad} dry-run loader. */
-export function plansLoad(metric: unknown): metric is PlansLoad {
-  return typeof (metric as Partial<PlansLoad> | null)?.[planLoad] === 'function';
-}
+export { type PlansLoad, planLoad, plansLoad } from '../internal';
 
 /** The state dict of a metric that keeps device sums and an example count (plus metric-specific `extra` keys). */
 export interface SumsStateDict {

@@ -262,8 +262,9 @@ describe('regression, vision, general and text metrics', () => {
 
 describe('resuming a DeterministicEngine gives the epoch values of an uninterrupted run', () => {
   // 4 iterations per epoch over 8 batches, so consecutive epochs see different data. Saved at iteration 6, the middle
-  // of epoch 2: the loaded state is kept at the resumed EPOCH_STARTED. Saved at iteration 4, the end of epoch 1: the
-  // resumed epoch 2 starts afresh.
+  // of epoch 2: the loaded state is kept at the resumed EPOCH_STARTED. Saved at iteration 4, the last iteration of
+  // epoch 1 (before its EPOCH_COMPLETED): the resumed run completes epoch 1 with the loaded state, then epoch 2 starts
+  // afresh.
   for (const savedAt of [6, 4]) {
     for (const c of cases.filter((x) => x.name !== 'Frequency')) {
       it(`${c.name}, saved at iteration ${savedAt}`, async () => {
@@ -295,9 +296,11 @@ describe('resuming a DeterministicEngine gives the epoch values of an uninterrup
           resumedValues.push(engine.state.metrics.m);
         });
         await second.run(data);
-        expect(resumedValues.length).toBe(2); // epochs 2 and 3
-        expectClose(resumedValues[0], values[1]);
-        expectClose(resumedValues[1], values[2]); // the next epoch starts afresh
+        const fromEpoch = savedAt === 4 ? 1 : 2;
+        expect(resumedValues.length).toBe(4 - fromEpoch); // epochs 2 and 3 (and 1, saved before its end)
+        resumedValues.forEach((value, i) => {
+          expectClose(value, values[fromEpoch - 1 + i]); // the epochs after the resumed one start afresh
+        });
       });
     }
   }

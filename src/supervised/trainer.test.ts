@@ -169,6 +169,62 @@ describe('createSupervisedTrainer: the update', () => {
   });
 });
 
+describe('createSupervisedTrainer: gradient accumulation across runs', () => {
+  it("a failed run leaves no partial sum: no tensor kept, and the next run's first update has no stale gradients", async () => {
+    const [model, twin] = twinModels();
+    const batches = [makeBatch(1), makeBatch(2), makeBatch(3), makeBatch(4)];
+    let calls = 0;
+    const failingAtCall3 = (yPred: tf.Tensor, y: tf.Tensor) => {
+      calls += 1;
+      if (calls === 3) throw new Error('lossFn failed');
+      return crossEntropy(yPred, y);
+    };
+    const options = { gradientAccumulationSteps: 4 };
+    const trainer = createSupervisedTrainer(model, tf.train.sgd(0.5), failingAtCall3, options);
+    const freshTrainer = createSupervisedTrainer(twin, tf.train.sgd(0.5), crossEntropy, options);
+    const before = tf.memory().numTensors;
+    await expect(trainer.run(batches)).rejects.toThrow('lossFn failed');
+    expect(tf.memory().numTensors).toBe(before); // the sums of iterations 1 and 2 are gone with the run
+
+    // The next run (a new one: the failed run had reached maxEpochs 1) updates at iteration 4 with the mean gradient
+    // of its own 4 batches only, as a fresh trainer on a twin of the model does.
+    await trainer.run(batches);
+    await freshTrainer.run(batches);
+    expect(await weightsOf(model)).toEqual(await weightsOf(twin));
+    expect(tf.memory().numTensors).toBe(before);
+    disposeAll(batches);
+  });
+
+  it('a new run after terminate() mid-window starts from an empty sum; an interrupted run goes on with its own', async () => {
+    const [model, twin] = twinModels();
+    const [reference] = twinModels();
+    reference.setWeights(model.getWeights());
+    const batches = [makeBatch(1), makeBatch(2), makeBatch(3), makeBatch(4)];
+    const options = { gradientAccumulationSteps: 2 };
+    // Interrupted after iteration 3 (mid-window) and resumed: the same weights as straight through.
+    const interrupted = createSupervisedTrainer(model, tf.train.sgd(0.5), crossEntropy, options);
+    interrupted.on(Events.ITERATION_COMPLETED({ once: 3 }), (e) => e.interrupt());
+    await interrupted.run(batches);
+    await interrupted.run(batches);
+    expect(interrupted.state.iteration).toBe(4);
+    await createSupervisedTrainer(reference, tf.train.sgd(0.5), crossEntropy, options).run(batches);
+    expect(await weightsOf(model)).toEqual(await weightsOf(reference));
+
+    // Terminated after iteration 1 (mid-window), then a new run: its first update holds its own 2 batches only.
+    const terminated = createSupervisedTrainer(twin, tf.train.sgd(0.5), crossEntropy, options);
+    const stop = terminated.on(Events.ITERATION_COMPLETED({ once: 1 }), (e) => e.terminate());
+    await terminated.run(batches.slice(2));
+    stop.remove();
+    const [fresh] = twinModels();
+    fresh.setWeights(twin.getWeights());
+    terminated.state.maxEpochs = null; // start over
+    await terminated.run(batches.slice(0, 2));
+    await createSupervisedTrainer(fresh, tf.train.sgd(0.5), crossEntropy, options).run(batches.slice(0, 2));
+    expect(await weightsOf(twin)).toEqual(await weightsOf(fresh));
+    disposeAll(batches);
+  });
+});
+
 describe('createSupervisedTrainer: saving state with gradient accumulation', () => {
   it('refuses a state dict inside an accumulation window and allows one at its boundary', async () => {
     const [model] = twinModels();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { DeterministicEngine } from '../data';
-import { Engine } from '../engine';
+import { Engine, Events } from '../engine';
 import { checkBoolean, checkFunction, checkInteger, checkOptions } from '../internal';
 import {
   addRegularization,
@@ -64,7 +64,9 @@ const OPTION_NAMES = [
  *
  * With `gradientAccumulationSteps: G`, the gradients of each iteration are summed on the device and, at every
  * iteration divisible by G, the optimizer applies their sum divided by G (the mean over G batches, like scaling the
- * loss by 1/G in the reference). `state.output` stays the unscaled loss. A partial sum left when a run ends is dropped.
+ * loss by 1/G in the reference). `state.output` stays the unscaled loss. A partial sum is dropped when a run ends
+ * (completed, terminated or failed) and when a new run starts, so a run's first update never holds gradients of an
+ * earlier one; an interrupted run keeps it and goes on with it when resumed.
  *
  * For a `LayersModel` the trained variables are its trainable weights and the loss includes its regularization
  * penalties, as in `model.fit`; for a function model they are all trainable variables the loss depends on.
@@ -158,6 +160,19 @@ export function createSupervisedTrainer<Batch = any, Output = tf.Scalar>(
   const engine: Engine<Batch, Output> = deterministic ? new DeterministicEngine(step) : new Engine(step);
   keeper.attach(engine);
   if (gradientAccumulationSteps > 1) {
+    // A new run (STARTED: not fired when an interrupted run resumes) starts from an empty sum; a failed run drops its
+    // partial sum at once, freeing its tensors (an EXCEPTION_RAISED handler cannot do it: having one would make the
+    // engine swallow the error).
+    engine.on(Events.STARTED, () => accumulator.reset());
+    const run = engine.run.bind(engine);
+    engine.run = async (...args: Parameters<typeof run>) => {
+      try {
+        return await run(...args);
+      } catch (error) {
+        accumulator.reset();
+        throw error;
+      }
+    };
     // The partial gradient sum lives on the device and is in no state dict: refuse to save mid-window rather
     // than let a resume silently diverge.
     const stateDict = engine.stateDict.bind(engine);

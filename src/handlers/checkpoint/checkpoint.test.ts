@@ -595,6 +595,9 @@ describe('resumeOrStart', () => {
     expect(await resumeOrStart({ saver, toLoad: { trainer, model, optimizer } })).toEqual({
       resumed: false,
       iteration: 0,
+      epoch: 0,
+      finished: false,
+      name: null,
       filename: null,
       report: null,
     });
@@ -609,7 +612,15 @@ describe('resumeOrStart', () => {
     const optimizer2 = tf.train.adam(0.01);
     const trainer2 = new Engine(() => step(model2, optimizer2));
     const info = await resumeOrStart({ saver, toLoad: { trainer: trainer2, model: model2, optimizer: optimizer2 } });
-    expect(info).toMatchObject({ resumed: true, iteration: 8, filename: 'checkpoint_8.ckpt' });
+    expect(info).toEqual({
+      resumed: true,
+      iteration: 8,
+      epoch: 2,
+      finished: false,
+      name: 'checkpoint_8.ckpt',
+      filename: 'checkpoint_8.ckpt',
+      report: { loaded: ['trainer', 'model', 'optimizer'], skipped: [] },
+    });
     expect(optimizer2.iterations).toBe(8);
     await trainer2.run([1, 2, 3], { maxEpochs: 3 });
     expect(trainer2.state.iteration).toBe(9);
@@ -617,6 +628,60 @@ describe('resumeOrStart', () => {
     expect(await bits(model2.weights.map((w) => w.read()))).toEqual(weights);
     for (const o of [optimizer, optimizer2]) o.dispose();
     for (const m of [model, model2]) m.dispose();
+  });
+
+  it('reports a finished run, and the documented guard neither retrains it nor rotates its checkpoints away', async () => {
+    const saver = new RecordingSaver();
+    const setUp = (seed: number, into: Saver = saver) => {
+      const model = buildModel(seed);
+      const optimizer = tf.train.adam(0.01);
+      const trainer = new Engine(() => step(model, optimizer));
+      const checkpoint = new Checkpoint({ trainer, model, optimizer }, into, { nSaved: 2, includeSelf: true });
+      trainer.on(Events.EPOCH_COMPLETED, checkpoint);
+      return { model, optimizer, trainer, checkpoint, toLoad: { trainer, model, optimizer, checkpointer: checkpoint } };
+    };
+    const data = [1, 2, 3];
+    const first = setUp(7);
+    await first.trainer.run(data, { maxEpochs: 3 });
+    const trained = await bits(first.model.weights.map((w) => w.read()));
+    const files = await sorted(saver);
+    expect(files).toEqual(['checkpoint_6.ckpt', 'checkpoint_9.ckpt']);
+
+    // The README recipe, run again with the same maxEpochs: nothing to train.
+    const again = setUp(70);
+    const info = await resumeOrStart({ saver, toLoad: again.toLoad });
+    expect(info).toMatchObject({ resumed: true, iteration: 9, epoch: 3, finished: true, name: 'checkpoint_9.ckpt' });
+    const maxEpochs = 3;
+    saver.calls.length = 0;
+    if (info.epoch < maxEpochs) await again.trainer.run(data, { maxEpochs });
+    expect(saver.calls).toEqual([]);
+    expect(await bits(again.model.weights.map((w) => w.read()))).toEqual(trained);
+    const good = await saver.load('checkpoint_9.ckpt');
+    // What the guard prevents: run() on a finished run starts over from epoch 1 (the reference's rule) on top of the
+    // trained weights, and its epoch-3 checkpoint overwrites the good one.
+    const unguarded = setUp(71);
+    await resumeOrStart({ saver, toLoad: unguarded.toLoad });
+    const epochsSeen: number[] = [];
+    unguarded.trainer.on(Events.EPOCH_STARTED, (e) => epochsSeen.push(e.state.epoch));
+    await unguarded.trainer.run(data, { maxEpochs });
+    expect(epochsSeen).toEqual([1, 2, 3]);
+    expect(saver.calls).toContain('save checkpoint_9.ckpt');
+
+    // A larger maxEpochs trains on from where the finished run stopped.
+    const kept = new MemorySaver();
+    await kept.save(good, 'checkpoint_9.ckpt');
+    const more = setUp(72, kept);
+    const onward = await resumeOrStart({ saver: kept, toLoad: more.toLoad });
+    expect(onward).toMatchObject({ finished: true, epoch: 3 });
+    const seen: number[] = [];
+    more.trainer.on(Events.EPOCH_STARTED, (e) => seen.push(e.state.epoch));
+    if (onward.epoch < 5) await more.trainer.run(data, { maxEpochs: 5 });
+    expect(seen).toEqual([4, 5]);
+    expect(more.trainer.state.iteration).toBe(15);
+    for (const o of [first, again, unguarded, more]) {
+      o.optimizer.dispose();
+      o.model.dispose();
+    }
   });
 
   it('needs a saver with latest()', async () => {

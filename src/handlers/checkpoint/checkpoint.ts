@@ -30,6 +30,7 @@ import {
   type Placeholder,
   parsePattern,
 } from './filename';
+import { findNonFinite } from './finite';
 import {
   type Checkpointable,
   type Kind,
@@ -164,6 +165,8 @@ const isSaver = (value: unknown): value is Saver =>
  * The checkpoint is plain data plus typed arrays: each object's `stateDict()`; a `tf.LayersModel`'s weights by variable
  * name; a `tf.Optimizer`'s named slots. With one key in `toSave` the data is that object's state itself (as in
  * Ignite); with `includeSelf` it is always `{ [key]: state, checkpointer: this.stateDict() }`.
+ * A state whose engine output (the loss) or model weights hold NaN or Inf is not saved (a warning says so): with
+ * `TerminateOnNan`, which stops the run an iteration later, the last finite checkpoint stays the newest.
  * After each save, `CheckpointEvents.SAVED_CHECKPOINT` fires on the engine (registered by `attach`, or on first use).
  *
  * **Background saves** (`async: true`, for large models): at its event the Checkpoint takes a snapshot and returns to
@@ -337,14 +340,43 @@ export class Checkpoint extends EventHandler implements Stateful {
     await this.#inFlight; // at most one save in flight: an event during a background save waits for it
     const plan = await this.#plan(engine);
     if (plan === null) return;
+    // The NaN guard, dispatched on this iteration's state; read here, or in the background with `async`.
+    const finite = this.#finite(engine);
+    if (!this.async || !engine.isRunning) {
+      if (!(await finite)) return;
+      return this.#write(engine, plan, await this.#take());
+    }
+    finite.catch(() => {}); // read below; observed now in case taking the snapshot throws first
     const taken = await this.#take();
-    const save = this.#write(engine, plan, taken);
-    if (!this.async || !engine.isRunning) return save;
+    const save = finite.then(
+      (ok) => (ok ? this.#write(engine, plan, taken) : releaseTaken(taken)),
+      (error: unknown) => {
+        releaseTaken(taken);
+        throw error;
+      },
+    );
     this.#inFlight = save.then(
       () => {},
       () => {},
     );
     engine.waitUntil(save);
+  }
+
+  /**
+   * The NaN guard: resolves to false, with a warning, when the engine's output or a model's weights hold NaN or Inf at
+   * the call (such a state is not saved, so it never replaces the last finite checkpoint), true otherwise. The check
+   * is dispatched at the call; only reading its one flag per part waits.
+   */
+  #finite(engine: Engine<any, any>): Promise<boolean> {
+    const iteration = engine.state.iteration;
+    const found = findNonFinite(engine, this.toSave, this.#kinds);
+    return found.then((nonFinite) => {
+      if (nonFinite === null) return true;
+      getLogger().warn(
+        `Checkpoint: no checkpoint saved at iteration ${iteration}: NaN or Inf in ${nonFinite}. The last finite checkpoint is kept: ${this.lastCheckpoint ?? 'none yet'}.`,
+      );
+      return false;
+    });
   }
 
   /** Decides whether this event saves, and under which name; null when it does not. */
@@ -568,6 +600,12 @@ export class Checkpoint extends EventHandler implements Stateful {
    * Loaded data is data only: a key `__proto__`, `constructor` or `prototype` anywhere rejects the whole checkpoint.
    * With `strict` (default), a missing key or any mismatch throws a CheckpointError naming it before anything is
    * loaded; with `strict: false`, what matches is loaded and the rest reported in the result's `skipped`.
+   *
+   * All or nothing: every entry is checked before any object changes. Models and optimizers are checked by name,
+   * shape and dtype; engines and metrics check their entry without changing anything; any other Stateful object is
+   * loaded first, after a copy of its `stateDict()` is taken, and put back from that copy if a later entry is rejected.
+   * Models and optimizers are loaded last. So a rejected trainer entry leaves model and optimizer untouched, and the
+   * CheckpointError says that nothing was loaded.
    *
    * @returns which keys were loaded and what was skipped.
    * @example

@@ -9,6 +9,8 @@ import {
   failType,
   findUnsafeKey,
   isPlainObject,
+  planLoad,
+  plansLoad,
   UNSAFE_KEYS,
   unsafeKeyMessage,
 } from '../../internal';
@@ -143,26 +145,93 @@ export async function loadObjects({ toLoad, checkpoint, strict = true }: LoadObj
     for (const [key, plan] of plans)
       if (plan.issues.length > 0) throw mismatchError(where, key, plan.issues, plan.hint);
   }
-
-  // Phase 2: load.
-  const loaded: string[] = [];
+  // Stateful objects: those with a dry-run loader (engines, metrics) check their entry now; the others are loaded
+  // first in phase 2, each after a snapshot of its state that puts it back if a later one fails.
+  const checked = new Map<string, () => void | Promise<void>>();
+  const snapshots = new Map<string, { state: unknown } | null>();
   for (const { key, state } of entries) {
+    if (kinds.get(key) !== 'stateful') continue;
+    const object = toLoad[key] as Stateful;
+    if (plansLoad(object)) {
+      try {
+        checked.set(key, object[planLoad](state));
+      } catch (error) {
+        throw rejected(where, key, error, []);
+      }
+    } else {
+      snapshots.set(key, await snapshotOf(object));
+    }
+  }
+
+  // Phase 2: load. Objects that can be put back come first, one that cannot (its stateDict() failed) after them,
+  // then the checked ones; models and optimizers last: their checked loads cannot fail.
+  const order = [
+    ...[...snapshots].filter(([, snapshot]) => snapshot !== null).map(([key]) => key),
+    ...[...snapshots].filter(([, snapshot]) => snapshot === null).map(([key]) => key),
+    ...checked.keys(),
+  ];
+  const applied: string[] = [];
+  for (const key of order) {
+    const state = entries.find((entry) => entry.key === key)!.state;
+    try {
+      const apply = checked.get(key);
+      await (apply === undefined ? (toLoad[key] as Stateful).loadStateDict(state) : apply());
+    } catch (error) {
+      throw rejected(where, key, error, await putBack(toLoad, applied, snapshots));
+    }
+    applied.push(key);
+  }
+  for (const plan of plans.values()) await plan.apply();
+
+  const loaded: string[] = [];
+  for (const { key } of entries) {
     const plan = plans.get(key);
     if (plan !== undefined) {
       skipped.push(...plan.issues);
-      await plan.apply();
       if (kinds.get(key) === 'model' || plan.issues.length === 0) loaded.push(key);
-      continue;
+    } else {
+      loaded.push(key);
     }
-    try {
-      await (toLoad[key] as Stateful).loadStateDict(state);
-    } catch (error) {
-      throw new CheckpointError(
-        `${where}: toLoad.${key}.loadStateDict() rejected the checkpoint's '${key}' entry: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
-    }
-    loaded.push(key);
   }
   return { loaded, skipped };
+}
+
+/** A copy of a Stateful object's state to put it back with, or null when its `stateDict()` fails or is not data. */
+async function snapshotOf(object: Stateful): Promise<{ state: unknown } | null> {
+  try {
+    return { state: structuredClone(await object.stateDict()) };
+  } catch {
+    return null;
+  }
+}
+
+/** Loads the snapshots of the `applied` objects back, newest first; returns what could not be put back. */
+async function putBack(
+  toLoad: Record<string, Checkpointable>,
+  applied: readonly string[],
+  snapshots: ReadonlyMap<string, { state: unknown } | null>,
+): Promise<string[]> {
+  const left: string[] = [];
+  for (const key of [...applied].reverse()) {
+    const snapshot = snapshots.get(key);
+    try {
+      if (snapshot === undefined || snapshot === null) throw new Error('no snapshot');
+      await (toLoad[key] as Stateful).loadStateDict(snapshot.state);
+    } catch {
+      left.push(key);
+    }
+  }
+  return left;
+}
+
+/** The error of an object that rejected its entry; says that nothing else was loaded, or what stayed loaded. */
+function rejected(where: string, key: string, error: unknown, left: readonly string[]): CheckpointError {
+  const outcome =
+    left.length === 0
+      ? 'Nothing was loaded.'
+      : `The objects loaded before it were put back as they were, except ${left.map((k) => `'${k}'`).join(', ')}: no state to put back could be taken (stateDict() failed), so ${left.length === 1 ? 'it stays' : 'they stay'} loaded.`;
+  return new CheckpointError(
+    `${where}: toLoad.${key}.loadStateDict() rejected the checkpoint's '${key}' entry: ${error instanceof Error ? error.message : String(error)} ${outcome}`,
+    { cause: error },
+  );
 }

@@ -24,7 +24,18 @@ export interface ResumeInfo {
   resumed: boolean;
   /** The engine's iteration after loading (0 when starting fresh). */
   iteration: number;
-  /** The checkpoint loaded, or null. */
+  /** The epochs the engine has completed after loading (`engine.state.epoch`; 0 when starting fresh). */
+  epoch: number;
+  /**
+   * True when the loaded run had reached its end (`maxEpochs` or `maxIters` of the run that saved it): then
+   * `trainer.run(data)` with the same limits would start a NEW run from iteration 0 on top of the trained weights (the
+   * reference engine's rule), and its checkpoints would replace the good ones. Run only while `epoch < maxEpochs`,
+   * or pass a larger `maxEpochs` to train on. False when starting fresh or when `toLoad` has no engine.
+   */
+  finished: boolean;
+  /** The file name of the checkpoint loaded, or null when starting fresh. */
+  name: string | null;
+  /** The same as `name` (the first name of this field). */
   filename: string | null;
   /** What loadObjects loaded and skipped, or null when starting fresh. */
   report: LoadReport | null;
@@ -38,13 +49,19 @@ export interface ResumeInfo {
  * `checkpointer` so that it keeps rotating the files saved before the reload. RNG state can join as a Stateful:
  * `{ stateDict: getRandomState, loadStateDict: setRandomState }`.
  *
- * @returns `{ resumed, iteration, filename, report }`.
+ * A run that had finished when it was saved is reported with `finished: true` (and its `epoch`): calling
+ * `trainer.run(loader, { maxEpochs })` with the same `maxEpochs` would start a new run from iteration 0 (the reference
+ * engine's rule), so guard the call with `epoch < maxEpochs` as below; a larger `maxEpochs` trains on.
+ *
+ * @returns `{ resumed, iteration, epoch, finished, name }` (plus `filename`, the same as `name`, and `report`, what
+ *   was loaded and skipped).
  * @example
  * const saver = new IndexedDBSaver('mnist');
- * const checkpoint = new Checkpoint({ trainer, model, optimizer }, saver, { nSaved: 2 });
+ * const checkpoint = new Checkpoint({ trainer, model, optimizer }, saver, { nSaved: 2, includeSelf: true });
  * trainer.on(Events.ITERATION_COMPLETED({ every: 100 }), checkpoint);
- * const { resumed, iteration } = await resumeOrStart({ saver, toLoad: { trainer, model, optimizer } });
- * await trainer.run(loader, { maxEpochs: 10 });
+ * const { resumed, epoch, finished } = await resumeOrStart({ saver, toLoad: { trainer, model, optimizer, checkpointer: checkpoint } });
+ * const maxEpochs = 10;
+ * if (epoch < maxEpochs) await trainer.run(loader, { maxEpochs }); // a finished run is not trained again
  */
 export async function resumeOrStart(options: ResumeOptions): Promise<ResumeInfo> {
   const where = 'resumeOrStart';
@@ -63,7 +80,7 @@ export async function resumeOrStart(options: ResumeOptions): Promise<ResumeInfo>
     onWarning: (message) => logger.warn(message),
     ...(filter === undefined ? {} : { filter }),
   });
-  if (latest === null) return { resumed: false, iteration: engine?.state.iteration ?? 0, filename: null, report: null };
+  if (latest === null) return { ...progressOf(engine), resumed: false, name: null, filename: null, report: null };
   if (!isPlainObject(latest.data)) {
     throw new CheckpointError(
       `resumeOrStart: checkpoint '${latest.filename}' holds ${describeValue(latest.data)}, not an object of saved states.`,
@@ -71,7 +88,18 @@ export async function resumeOrStart(options: ResumeOptions): Promise<ResumeInfo>
     );
   }
   const report = await loadObjects({ toLoad, checkpoint: latest.data, strict });
-  return { resumed: true, iteration: engine?.state.iteration ?? 0, filename: latest.filename, report };
+  return { ...progressOf(engine), resumed: true, name: latest.filename, filename: latest.filename, report };
+}
+
+/**
+ * Where `engine` stands: its iteration and completed epochs, and whether its run is over: its epochs reached
+ * `maxEpochs` or its iterations `maxIters` (a loaded state's epoch counts only the epochs whose EPOCH_COMPLETED ran).
+ */
+function progressOf(engine: Engine<any, any> | undefined): { iteration: number; epoch: number; finished: boolean } {
+  if (engine === undefined) return { iteration: 0, epoch: 0, finished: false };
+  const { iteration, epoch, maxEpochs, maxIters } = engine.state;
+  const finished = (maxIters !== null && iteration >= maxIters) || (maxEpochs !== null && epoch >= maxEpochs);
+  return { iteration, epoch, finished };
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object';

@@ -138,7 +138,7 @@ export function simulate(scheduler: BaseParamScheduler, numEvents: number, read:
   return values;
 }
 
-function appendHistory(engine: Engine<any, any>, name: string, value: number): void {
+export function appendHistory(engine: Engine<any, any>, name: string, value: number): void {
   const state = engine.state as Record<string, any>;
   if (state.paramHistory === null || typeof state.paramHistory !== 'object') state.paramHistory = {};
   state.paramHistory[name] ??= [];

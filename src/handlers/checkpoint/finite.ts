@@ -1,0 +1,47 @@
+// Checkpoint's NaN guard: what, in the state about to be saved, holds NaN or Inf. A checkpoint of such a state would
+// replace the last finite one (with nSaved: 1, the only one kept) by weights that cannot be trained on.
+import * as tf from '@tensorflow/tfjs';
+import type { Engine } from '../../engine';
+import { anyNonFinite, visitFloats } from '../non-finite';
+import type { Checkpointable, Kind } from './load-objects';
+
+/**
+ * Names what holds NaN or Inf among the engine's output (the loss, for a trainer: a NaN loss means the update just
+ * applied was NaN too) and the float weights of the models in `toSave`; null when all of it is finite. Checked on the
+ * device and read back as one small tensor of flags. The check is dispatched at the call, on the state of the call
+ * (later steps do not change its outcome); only the read of the flags is awaited.
+ */
+export function findNonFinite(
+  engine: Engine<any, any>,
+  toSave: Readonly<Record<string, Checkpointable>>,
+  kinds: ReadonlyMap<string, Kind>,
+): Promise<string | null> {
+  const parts: { what: string; tensors: tf.Tensor[] }[] = [];
+  const output: tf.Tensor[] = [];
+  let badNumber = false;
+  visitFloats(engine.state.output, (value) => {
+    if (typeof value !== 'number') output.push(value);
+    else if (!Number.isFinite(value)) badNumber = true;
+  });
+  const outputName = `the engine's output (state.output) at iteration ${engine.state.iteration}`;
+  if (badNumber) return Promise.resolve(outputName);
+  if (output.length > 0) parts.push({ what: outputName, tensors: output });
+  for (const [key, kind] of kinds) {
+    if (kind !== 'model') continue;
+    const weights = (toSave[key] as tf.LayersModel).weights.map((w) => w.read()).filter((t) => t.dtype === 'float32');
+    if (weights.length > 0) parts.push({ what: `the weights of model '${key}'`, tensors: weights });
+  }
+  if (parts.length === 0) return Promise.resolve(null);
+  const flags = tf.tidy(() => tf.stack(parts.map((part) => anyNonFinite(part.tensors))));
+  return flags.data().then(
+    (values) => {
+      flags.dispose();
+      const index = values.findIndex((flag) => flag !== 0);
+      return index < 0 ? null : parts[index]!.what;
+    },
+    (error: unknown) => {
+      flags.dispose();
+      throw error;
+    },
+  );
+}
