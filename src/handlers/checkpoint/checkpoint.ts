@@ -30,7 +30,7 @@ import {
   type Placeholder,
   parsePattern,
 } from './filename';
-import { findNonFinite } from './finite';
+import { findNonFinite, findNonFiniteWeights } from './finite';
 import {
   type Checkpointable,
   type Kind,
@@ -183,7 +183,8 @@ const isSaver = (value: unknown): value is Saver =>
  * ({@link Engine.waitUntil}); a failed background save fails the run like an error in a handler (EXCEPTION_RAISED
  * handlers, or `run()` rejects). Outside a run `handle()` saves in the foreground. A crash or a closed tab during a
  * background save leaves the previous checkpoints as they were. The snapshot's clones are freed as they are read,
- * and on any failure.
+ * and on any failure. The NaN guard checks the engine's output at the event and the models' weights on the host once
+ * read back (no device pass over every weight while the loop waits); a non-finite state is not written, as above.
  *
  * @param toSave the objects to save, by name: Stateful objects, tfjs LayersModels and Optimizers.
  * @param saver where to save: {@link IndexedDBSaver}, {@link MemorySaver}, `DiskSaver` (node) or your own {@link Saver}.
@@ -340,16 +341,19 @@ export class Checkpoint extends EventHandler implements Stateful {
     await this.#inFlight; // at most one save in flight: an event during a background save waits for it
     const plan = await this.#plan(engine);
     if (plan === null) return;
-    // The NaN guard, dispatched on this iteration's state; read here, or in the background with `async`.
-    const finite = this.#finite(engine);
+    const iteration = engine.state.iteration;
     if (!this.async || !engine.isRunning) {
-      if (!(await finite)) return;
-      return this.#write(engine, plan, await this.#take());
+      // The NaN guard on the device, on the engine's output and the models' weights, before anything is taken.
+      if (!(await this.#finite(findNonFinite(engine, this.toSave, this.#kinds), iteration))) return;
+      return this.#write(engine, plan, await this.#take(), iteration);
     }
+    // In the background, the guard checks the engine's output on the device (dispatched now: small) and the models'
+    // weights on the host once the snapshot is read back, which costs the loop no device pass over every weight.
+    const finite = this.#finite(findNonFinite(engine, this.toSave, new Map()), iteration);
     finite.catch(() => {}); // read below; observed now in case taking the snapshot throws first
     const taken = await this.#take();
     const save = finite.then(
-      (ok) => (ok ? this.#write(engine, plan, taken) : releaseTaken(taken)),
+      (ok) => (ok ? this.#write(engine, plan, taken, iteration, true) : releaseTaken(taken)),
       (error: unknown) => {
         releaseTaken(taken);
         throw error;
@@ -363,20 +367,16 @@ export class Checkpoint extends EventHandler implements Stateful {
   }
 
   /**
-   * The NaN guard: resolves to false, with a warning, when the engine's output or a model's weights hold NaN or Inf at
-   * the call (such a state is not saved, so it never replaces the last finite checkpoint), true otherwise. The check
-   * is dispatched at the call; only reading its one flag per part waits.
+   * The NaN guard's verdict on what `found` names (see {@link findNonFinite}): false, with a warning, when something
+   * holds NaN or Inf (such a state is not saved, so it never replaces the last finite checkpoint), true otherwise.
    */
-  #finite(engine: Engine<any, any>): Promise<boolean> {
-    const iteration = engine.state.iteration;
-    const found = findNonFinite(engine, this.toSave, this.#kinds);
-    return found.then((nonFinite) => {
-      if (nonFinite === null) return true;
-      getLogger().warn(
-        `Checkpoint: no checkpoint saved at iteration ${iteration}: NaN or Inf in ${nonFinite}. The last finite checkpoint is kept: ${this.lastCheckpoint ?? 'none yet'}.`,
-      );
-      return false;
-    });
+  async #finite(found: Promise<string | null>, iteration: number): Promise<boolean> {
+    const nonFinite = await found;
+    if (nonFinite === null) return true;
+    getLogger().warn(
+      `Checkpoint: no checkpoint saved at iteration ${iteration}: NaN or Inf in ${nonFinite}. The last finite checkpoint is kept: ${this.lastCheckpoint ?? 'none yet'}.`,
+    );
+    return false;
   }
 
   /** Decides whether this event saves, and under which name; null when it does not. */
@@ -487,7 +487,13 @@ export class Checkpoint extends EventHandler implements Stateful {
   }
 
   /** Reads the taken states back, saves them, removes the displaced file and fires SAVED_CHECKPOINT. */
-  async #write(engine: Engine<any, any>, plan: SavePlan, taken: Map<string, TakenState>): Promise<void> {
+  async #write(
+    engine: Engine<any, any>,
+    plan: SavePlan,
+    taken: Map<string, TakenState>,
+    iteration: number,
+    checkWeights = false,
+  ): Promise<void> {
     const generation = this.#generation;
     const keys = [...taken.keys()];
     const settled = await Promise.allSettled(keys.map((key) => readTaken(taken.get(key)!)));
@@ -500,6 +506,8 @@ export class Checkpoint extends EventHandler implements Stateful {
     keys.forEach((key, i) => {
       states[key] = (settled[i] as PromiseFulfilledResult<unknown>).value;
     });
+    // The background NaN guard's second half: the models' weights, as read back (see #checkpoint).
+    if (checkWeights && !(await this.#finite(findNonFiniteWeights(states, this.#kinds), iteration))) return;
     let data: unknown = states;
     if (this.includeSelf) states.checkpointer = { saved: plan.saved.map((item) => [item.priority, item.filename]) };
     else if (keys.length === 1) data = states[keys[0]!];

@@ -99,14 +99,17 @@ describe('Checkpoint never saves a NaN state (with TerminateOnNan, every iterati
     for (const m of [net, again]) m.dispose();
   });
 
-  it('also refuses a finite loss whose update made the weights NaN, naming the model', async () => {
+  it.each([
+    ['foreground', false],
+    ['background (async: the weights checked on the host once read back)', true],
+  ])('also refuses a finite loss whose update made the weights NaN, naming the model (%s)', async (_, async) => {
     captureWarnings();
     // sqrt(|yPred - y|) has a NaN gradient where yPred === y: a loss of 0, weights NaN after the update.
     const rootLoss = (yPred: tf.Tensor, y: tf.Tensor) => tf.mean(tf.sqrt(tf.abs(tf.sub(yPred, y)))) as tf.Scalar;
     const net = model(3, false);
     const trainer = createSupervisedTrainer(net, tf.train.sgd(0.01), rootLoss);
     const saver = new MemorySaver();
-    trainer.on(Events.ITERATION_COMPLETED, new Checkpoint({ model: net }, saver));
+    trainer.on(Events.ITERATION_COMPLETED, new Checkpoint({ model: net }, saver, { async }));
     const data = [
       [tf.tensor2d([[1, 2]]), tf.tensor2d([[5]])],
       [tf.tensor2d([[0, 0]]), tf.tensor2d([[0]])],

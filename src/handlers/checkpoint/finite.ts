@@ -2,8 +2,10 @@
 // replace the last finite one (with nSaved: 1, the only one kept) by weights that cannot be trained on.
 import * as tf from '@tensorflow/tfjs';
 import type { Engine } from '../../engine';
+import { yieldToEventLoop } from '../../internal';
 import { anyNonFinite, visitFloats } from '../non-finite';
 import type { Checkpointable, Kind } from './load-objects';
+import type { LayersModelState } from './tf-state';
 
 /**
  * Names what holds NaN or Inf among the engine's output (the loss, for a trainer: a NaN loss means the update just
@@ -44,4 +46,39 @@ export function findNonFinite(
       throw error;
     },
   );
+}
+
+/** Values checked between two looks at the clock in {@link findNonFiniteWeights}. */
+const SCAN_SLICE = 1 << 18;
+/** ...and the time after which it yields to the event loop, so that no task of the page runs long. */
+const SCAN_BUDGET_MS = 8;
+
+/**
+ * The host half of the NaN guard for background saves: names the first model among `states` (the states read back,
+ * by key) whose float32 weights hold NaN or Inf, as {@link findNonFinite} does; null when all are finite. Scans the
+ * typed arrays in slices, yielding to the event loop every few milliseconds.
+ */
+export async function findNonFiniteWeights(
+  states: Readonly<Record<string, unknown>>,
+  kinds: ReadonlyMap<string, Kind>,
+): Promise<string | null> {
+  let since = performance.now();
+  for (const [key, kind] of kinds) {
+    if (kind !== 'model') continue;
+    for (const { dtype, data } of (states[key] as LayersModelState).weights) {
+      if (dtype !== 'float32') continue;
+      for (let start = 0; start < data.length; start += SCAN_SLICE) {
+        const end = Math.min(data.length, start + SCAN_SLICE);
+        for (let i = start; i < end; i++) {
+          // x - x is 0 for every finite x, NaN for NaN and the infinities.
+          if (data[i]! - data[i]! !== 0) return `the weights of model '${key}'`;
+        }
+        if (performance.now() - since > SCAN_BUDGET_MS) {
+          await yieldToEventLoop();
+          since = performance.now();
+        }
+      }
+    }
+  }
+  return null;
 }
