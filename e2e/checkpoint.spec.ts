@@ -45,6 +45,20 @@ test('model + Adam + engine state round-trip through IndexedDB into a new page, 
   expect(resumed.after).toEqual(saved.after); // training on from the checkpoint gives the very same bits
 });
 
+test('where the storage Worker cannot start, saves are written on the page instead, with one warning', async ({
+  context,
+}) => {
+  const page = await open(context);
+  const result = await call(page, 'saveWithoutWorker', 'no-worker');
+  expect(result.files).toEqual(['first.ckpt', 'second.ckpt']);
+  expect(result).toMatchObject({ filename: 'second.ckpt', seed: 2, checksum: result.second });
+  expect(result.loadable).toEqual([true, true]);
+  expect(result.warnings).toHaveLength(1);
+  expect(result.warnings[0]).toMatch(
+    /^IndexedDBSaver: the storage worker failed: .*; checkpoints of database 'no-worker' are written on the page's thread from now on\.$/,
+  );
+});
+
 test('rotation keeps nSaved checkpoints in IndexedDB', async ({ context }) => {
   const page = await open(context);
   const result = await call(page, 'rotation', 'rotation');

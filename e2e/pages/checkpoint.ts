@@ -203,6 +203,22 @@ const kt = {
     };
   },
 
+  /**
+   * Saves a blob while storage Workers cannot start (their blob: script fails to load, as under a CSP forbidding
+   * them), then a second one; returns both checksums, what latest() loads and the warnings.
+   */
+  async saveWithoutWorker(dbName: string) {
+    const createObjectURL = URL.createObjectURL;
+    URL.createObjectURL = () => `blob:${location.origin}/00000000-0000-4000-8000-000000000000`; // revoked: loads nothing
+    try {
+      const first = await kt.saveBlob(dbName, 'first.ckpt', 2, 1);
+      const second = await kt.saveBlob(dbName, 'second.ckpt', 2, 2);
+      return { first, second, ...(await kt.latest(dbName)) };
+    } finally {
+      URL.createObjectURL = createObjectURL;
+    }
+  },
+
   async saveBlob(dbName: string, filename: string, megabytes: number, seed: number, worker = true): Promise<string> {
     const values = big(megabytes, seed);
     await saverFor(dbName, { worker }).save({ seed, values }, filename);

@@ -147,6 +147,7 @@ export class CheckpointWriter {
   readonly #waiting = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>();
   #next = 0;
   #failure: Error | null = null;
+  #stopped = false;
 
   private constructor(worker: Worker) {
     this.#worker = worker;
@@ -198,8 +199,14 @@ export class CheckpointWriter {
     });
   }
 
+  /** True once {@link terminate} was called (as opposed to the Worker failing on its own). */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
   /** Stops the Worker; writes still in flight reject. */
   terminate(): void {
+    this.#stopped = true;
     this.#worker.terminate();
     this.#fail(new Error('the storage worker was stopped (saver.close()) before the write finished'));
   }

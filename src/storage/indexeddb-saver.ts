@@ -192,12 +192,21 @@ export class IndexedDBSaver implements Saver {
     };
     try {
       const writer = this.#storageWriter();
+      let written = false;
       if (writer !== null) {
-        // The Worker gets buffers this saver owns: copies (the caller's arrays, e.g. a tfjs backend's, stay intact).
-        await writer.write({ ...request, views: await copyInSlices(encoded.views) });
-      } else {
-        await writeCheckpointRecords(await this.#open(), request, LAYOUT);
+        try {
+          // The Worker gets buffers this saver owns: copies (the caller's arrays, e.g. a tfjs backend's, stay intact).
+          await writer.write({ ...request, views: await copyInSlices(encoded.views) });
+          written = true;
+        } catch (error) {
+          // A write the Worker refused (quota, ...) or a saver closed meanwhile fails the save. A Worker that could
+          // not run (e.g. a Content-Security-Policy forbidding blob: Workers) or died: this thread writes instead
+          // (the same records: a write the Worker had committed is replaced by the same checkpoint).
+          if (writer.failure === null || writer.stopped) throw error;
+          this.#storageWriter(); // warns once and writes on this thread from now on
+        }
       }
+      if (!written) await writeCheckpointRecords(await this.#open(), request, LAYOUT);
     } catch (error) {
       throw await this.#saveError(error, filename, encoded.bytes);
     }
