@@ -9,7 +9,12 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       page,
       browser,
     }) => {
+      test.setTimeout(backend === 'webgpu' ? 300_000 : 120_000); // SwiftShader, three runs
       const url = `/?backend=${backend}&epochs=2&every=5&seed=7&db=e2e-resume-${backend}-${mode}&async=${mode === 'async' ? 1 : 0}`;
+      // On the CPU backend the MLP trains the 33 steps left after iteration 57 in less time than a reload may take on
+      // a loaded machine: the first page trains 4x slowed down, so that the reload lands mid-run.
+      const cdp = backend === 'cpu' ? await page.context().newCDPSession(page) : null;
+      await cdp?.send('Emulation.setCPUThrottlingRate', { rate: 4 });
       await page.goto(`${url}&autostart=1&fresh=1`);
       await waitForIteration(page, 57); // mid-epoch 2 (45 iterations per epoch)
       const before = await snapshot(page);
@@ -17,6 +22,7 @@ for (const backend of ['cpu', 'webgpu'] as const) {
 
       // Reload, as a user would, but without ?autostart&fresh: the page resumes because the stored run was running.
       await page.goto(url);
+      await cdp?.send('Emulation.setCPUThrottlingRate', { rate: 1 });
       await waitForStatus(page, ['completed', 'failed']);
       const resumed = await snapshot(page);
       expect(resumed.status).toBe('completed');
