@@ -185,6 +185,9 @@ const isSaver = (value: unknown): value is Saver =>
  * background save leaves the previous checkpoints as they were. The snapshot's clones are freed as they are read,
  * and on any failure. The NaN guard checks the engine's output at the event and the models' weights on the host once
  * read back (no device pass over every weight while the loop waits); a non-finite state is not written, as above.
+ * The write needs the event loop (IndexedDB, the storage Worker's reply): a loop that never yields to it (the CPU
+ * backend resolves `data()` in microtasks) leaves the write waiting until the next checkpoint event, which then
+ * pauses as long as a foreground save. Attach an `EventLoopYielder` (a page needs one anyway to stay responsive).
  *
  * @param toSave the objects to save, by name: Stateful objects, tfjs LayersModels and Optimizers.
  * @param saver where to save: {@link IndexedDBSaver}, {@link MemorySaver}, `DiskSaver` (node) or your own {@link Saver}.
