@@ -34,6 +34,8 @@ const LAYOUT: RecordLayout = { meta: META, data: DATA, headerIndex: HEADER_INDEX
 const COPY_SLICE_BYTES = 4 * 1024 * 1024;
 /** ...yielding to the event loop once this much time has passed, so that no task of the page runs long. */
 const COPY_BUDGET_MS = 8;
+/** Checkpoints this large or larger go through the storage Worker (see the `worker` option). */
+const WORKER_MIN_BYTES = 1024 * 1024;
 
 /** One record of the 'meta' store: all that listing needs, never the weights. */
 interface MetaRecord {
@@ -57,10 +59,11 @@ export interface IndexedDBSaverOptions {
   /** Where to report damaged checkpoints skipped by `latest()`; defaults to `console.warn`. */
   onWarning?: (message: string) => void;
   /**
-   * Write in a storage Worker (default: true on a page's main thread, false in a Worker, where there is no page to
-   * keep responsive). The page then only copies the typed arrays (in slices, yielding between them) and transfers the
-   * copies; serializing them for IndexedDB and writing happen in the Worker. Where Workers cannot be made, saves are
-   * written on the calling thread.
+   * Write checkpoints of 1 MiB or more in a storage Worker (default: true on a page's main thread, false in a Worker,
+   * where there is no page to keep responsive). The page then only copies the typed arrays (in slices, yielding
+   * between them) and transfers the copies; serializing them for IndexedDB and writing happen in the Worker. Smaller
+   * checkpoints are written on the calling thread, where their structured clone takes less than the Worker's round
+   * trip (bench/RESULTS.md). Where Workers cannot be made, saves are written on the calling thread.
    */
   worker?: boolean;
 }
@@ -191,7 +194,7 @@ export class IndexedDBSaver implements Saver {
       meta: record,
     };
     try {
-      const writer = this.#storageWriter();
+      const writer = encoded.bytes >= WORKER_MIN_BYTES ? this.#storageWriter() : null;
       let written = false;
       if (writer !== null) {
         try {
