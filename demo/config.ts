@@ -36,7 +36,7 @@ const field = (name: string) => form().elements.namedItem(name) as HTMLInputElem
  * its checkpoints). The epoch count is in it only with a learning-rate schedule, which spans the whole run: at a
  * constant rate, more epochs continue the same run.
  */
-function storeName(config: Omit<RunConfig, 'dbName'>): string {
+function storeName(config: Omit<RunConfig, 'dbName' | 'asyncCheckpoints'>): string {
   const { model, seed, learningRate, schedule, epochs, batchSize, checkpointEvery } = config;
   const span = schedule === 'constant' ? '' : `-e${epochs}`;
   return `${BASE_DB}/${model}-seed${seed}-lr${learningRate}-${schedule}${span}-b${batchSize}-every${checkpointEvery}`;
@@ -47,6 +47,7 @@ export function readConfig(): RunConfig {
   const config = {
     ...DEFAULT_CONFIG,
     ...(params.get('batch') ? { batchSize: Number(params.get('batch')) } : {}),
+    ...(params.get('async') ? { asyncCheckpoints: params.get('async') === '1' } : {}),
     model: field('model').value as RunConfig['model'],
     seed: Number(field('seed').value),
     epochs: Number(field('epochs').value),

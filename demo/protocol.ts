@@ -14,6 +14,11 @@ export interface RunConfig {
   /** Save a checkpoint every this many iterations (and at the end of each epoch). */
   checkpointEvery: number;
   /**
+   * Write checkpoints in the background while training goes on (`Checkpoint({ async: true })`); the files are the
+   * same either way, so this is not part of the store's name. `?async=1` / `?async=0` set it.
+   */
+  asyncCheckpoints: boolean;
+  /**
    * IndexedDB database that holds the checkpoints. The page derives it from the settings (`storeName` in config.ts),
    * so each configuration has its own store and "start" resumes only a run with the same settings.
    */
@@ -28,6 +33,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   schedule: 'constant',
   batchSize: 32,
   checkpointEvery: 10,
+  asyncCheckpoints: false,
   dbName: 'kindling-demo',
 };
 

@@ -78,6 +78,7 @@ export async function digitsRecipe({ config, backend, from }: RecipeOptions, sha
     saveEveryIters: config.checkpointEvery,
     nSaved: 3,
     filenamePrefix: config.model,
+    checkpointOptions: { async: config.asyncCheckpoints },
     from,
   });
   trainer.on(CheckpointEvents.SAVED_CHECKPOINT, (engine) => {

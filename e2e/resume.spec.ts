@@ -70,8 +70,15 @@ test.beforeAll(async ({ browser }) => {
   }
 });
 
-for (const backend of ['cpu', 'webgpu']) {
-  test(`${backend}: a reload mid-epoch resumes from the last checkpoint with exactly the uninterrupted losses`, async ({
+for (const [backend, mode] of [
+  ['cpu', 'sync'],
+  ['webgpu', 'sync'],
+  ['cpu', 'async'],
+  ['webgpu', 'async'],
+] as const) {
+  const suffix = mode === 'async' ? ' (background checkpoint writes)' : '';
+  const asyncParam = mode === 'async' ? '&async=1' : '';
+  test(`${backend}: a reload mid-epoch resumes from the last checkpoint with exactly the uninterrupted losses${suffix}`, async ({
     browser,
   }) => {
     test.setTimeout(240_000);
@@ -91,7 +98,7 @@ for (const backend of ['cpu', 'webgpu']) {
 
     // (b) Another fresh context: start, reload during the second epoch after checkpoints 5..20, run to the end.
     const page = await freshPage(browser);
-    await page.goto(url(backend, 'interrupted', '&delay=15'));
+    await page.goto(url(backend, 'interrupted', `&delay=15${asyncParam}`));
     await page.waitForFunction(() => (window as any).progress?.iteration >= 22, null, { timeout: 60_000, polling: 1 });
     const seenBeforeReload = await page.evaluate(() => (window as any).progress.iteration as number);
     await page.reload();
@@ -110,7 +117,8 @@ for (const backend of ['cpu', 'webgpu']) {
     expect(k % EVERY).toBe(0);
     expect(k % EPOCH_LENGTH).not.toBe(0); // mid-epoch
     expect(after.filename).toBe(`checkpoint_${k}.ckpt`);
-    // The newest checkpoint the first page finished (a save cut short by the reload is not there).
+    // The newest checkpoint the first page finished (a save cut short by the reload is not there, e.g. a background
+    // write still in flight).
     expect(k).toBe(Math.max(...before.saved));
     expect(Math.max(...iterations(before.losses))).toBeGreaterThanOrEqual(k);
 
@@ -154,18 +162,22 @@ interface FullSession extends Session {
   epochs: Record<string, { earlyStopping: { counter: number; bestScore: number | null }; terminated: boolean }>;
 }
 
-const fullUrl = (backend: string, db: string, stopAt = 0) =>
-  `/e2e/pages/resume.html?backend=${backend}&db=${db}&epochs=${EPOCHS}&every=1&full=1${stopAt > 0 ? `&stopAt=${stopAt}` : ''}`;
+const fullUrl = (backend: string, db: string, stopAt = 0, mode: 'sync' | 'async' = 'sync') =>
+  `/e2e/pages/resume.html?backend=${backend}&db=${db}&epochs=${EPOCHS}&every=1&full=1${stopAt > 0 ? `&stopAt=${stopAt}` : ''}${mode === 'async' ? '&async=1' : ''}`;
 
 /** The entries of `record` whose numeric keys lie in [from, to]. */
 const slice = <T>(record: Record<string, T>, from: number, to: number) =>
   Object.fromEntries(Object.entries(record).filter(([key]) => Number(key) >= from && Number(key) <= to));
 
-for (const [backend, points] of [
-  ['cpu', [7, 16, 29]],
-  ['webgpu', [21]],
+// With background writes (async) as well: the run's end (the interrupt at K) waits for the write of checkpoint K.
+for (const [backend, points, mode] of [
+  ['cpu', [7, 16, 29], 'sync'],
+  ['webgpu', [21], 'sync'],
+  ['cpu', [7, 16, 29], 'async'],
+  ['webgpu', [21], 'async'],
 ] as const) {
-  test(`${backend}: metrics, the LR schedule and early stopping resume exactly after a reload at iteration ${points.join(', ')}`, async ({
+  const suffix = mode === 'async' ? ' (background checkpoint writes)' : '';
+  test(`${backend}: metrics, the LR schedule and early stopping resume exactly after a reload at iteration ${points.join(', ')}${suffix}`, async ({
     browser,
   }) => {
     test.setTimeout(backend === 'cpu' ? 240_000 : 300_000);
@@ -185,7 +197,7 @@ for (const [backend, points] of [
 
     for (const k of points) {
       const page = await freshPage(browser);
-      await page.goto(fullUrl(backend, `full-${backend}-${k}`, k));
+      await page.goto(fullUrl(backend, `full-${backend}-${k}`, k, mode));
       await page.waitForFunction(() => ['stopped', 'error'].includes((window as any).progress?.phase), null, {
         timeout: 200_000,
         polling: 50,

@@ -2,7 +2,15 @@
 // results; `window.ready` is true once the module has loaded. IndexedDBSaver + Checkpoint in Chromium: round trip,
 // rotation, a crash mid-save, quota, damaged records, two tabs.
 import * as tf from '@tensorflow/tfjs';
-import { Checkpoint, CheckpointError, Engine, Events, IndexedDBSaver, resumeOrStart } from 'kindling';
+import {
+  Checkpoint,
+  CheckpointError,
+  Engine,
+  Events,
+  IndexedDBSaver,
+  resumeOrStart,
+  type SaveMetadata,
+} from 'kindling';
 
 /** What a failed call reports to the spec. */
 interface ErrorReport {
@@ -20,6 +28,9 @@ const win = window as unknown as {
   bigPutIssued?: boolean;
   bigSave?: Promise<'done' | ErrorReport>;
   release?: () => void;
+  /** Set when a training run with background checkpoints has started writing its second checkpoint. */
+  secondSaveStarted?: boolean;
+  training?: Promise<'done' | ErrorReport>;
 };
 
 const buildModel = (seed: number): tf.Sequential =>
@@ -95,14 +106,32 @@ interface Blob {
 
 const warnings: string[] = [];
 const savers = new Map<string, IndexedDBSaver>();
-const saverFor = (dbName: string): IndexedDBSaver => {
+/** The page's saver of `dbName`; `worker: false` writes on the page's thread (the default writes in a Worker). */
+const saverFor = (dbName: string, options: { worker?: boolean } = {}): IndexedDBSaver => {
   let saver = savers.get(dbName);
   if (saver === undefined) {
-    saver = new IndexedDBSaver(dbName, { onWarning: (m) => warnings.push(m) });
+    saver = new IndexedDBSaver(dbName, { onWarning: (m) => warnings.push(m), ...options });
     savers.set(dbName, saver);
   }
   return saver;
 };
+
+/** Test instrumentation: notes when a typed array over 1 MB is handed to IndexedDB, here or to the storage Worker. */
+function watchBigWrites(): void {
+  const isBig = (value: unknown) => ((value as { byteLength?: number } | null)?.byteLength ?? 0) > 1024 * 1024;
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+    if (isBig(value)) win.bigPutIssued = true;
+    return put.call(this, value, key);
+  };
+  const post = Worker.prototype.postMessage as (this: Worker, message: unknown, transfer?: Transferable[]) => void;
+  Worker.prototype.postMessage = function (this: Worker, message: unknown, transfer?: Transferable[]) {
+    const views = (message as { request?: { views?: unknown[] } } | null)?.request?.views ?? [];
+    const isBigWrite = views.some(isBig); // before posting: the transfer empties the views
+    post.call(this, message, transfer ?? []);
+    if (isBigWrite) win.bigPutIssued = true;
+  } as typeof Worker.prototype.postMessage;
+}
 
 const kt = {
   warnings,
@@ -174,22 +203,92 @@ const kt = {
     };
   },
 
-  async saveBlob(dbName: string, filename: string, megabytes: number, seed: number): Promise<string> {
+  /**
+   * Saves a blob while storage Workers cannot start (their blob: script fails to load, as under a CSP forbidding
+   * them), then a second one; returns both checksums, what latest() loads and the warnings.
+   */
+  async saveWithoutWorker(dbName: string) {
+    const createObjectURL = URL.createObjectURL;
+    URL.createObjectURL = () => `blob:${location.origin}/00000000-0000-4000-8000-000000000000`; // revoked: loads nothing
+    try {
+      const first = await kt.saveBlob(dbName, 'first.ckpt', 2, 1);
+      const second = await kt.saveBlob(dbName, 'second.ckpt', 2, 2);
+      return { first, second, ...(await kt.latest(dbName)) };
+    } finally {
+      URL.createObjectURL = createObjectURL;
+    }
+  },
+
+  async saveBlob(dbName: string, filename: string, megabytes: number, seed: number, worker = true): Promise<string> {
     const values = big(megabytes, seed);
-    await saverFor(dbName).save({ seed, values }, filename);
+    await saverFor(dbName, { worker }).save({ seed, values }, filename);
     return checksum(values);
   },
 
-  /** Starts a save without waiting for it; resolves once the transaction has been handed to IndexedDB. */
-  startBigSave(dbName: string, filename: string, megabytes: number, seed: number): string {
-    const values = big(megabytes, seed);
-    // Test instrumentation: note when the big typed array is handed to IndexedDB (the transaction is then in flight).
-    const put = IDBObjectStore.prototype.put;
-    IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
-      if (((value as { byteLength?: number } | null)?.byteLength ?? 0) > 1024 * 1024) win.bigPutIssued = true;
-      return put.call(this, value, key);
+  /**
+   * Trains a small model with Adam, `iterations` steps, with a background Checkpoint at every iteration of
+   * { trainer, model, optimizer, blob }: the blob is `megabytes` of values drawn from the iteration, so each
+   * checkpoint is large and says which iteration it holds. Does not wait: `window.training` resolves when the run
+   * ends, and `window.secondSaveStarted` becomes true when the write of the second checkpoint starts.
+   */
+  startBackgroundTraining(dbName: string, megabytes: number, iterations: number): void {
+    const model = buildModel(1);
+    const optimizer = tf.train.adam(0.05);
+    const trainer = new Engine(() => step(model, optimizer));
+    const blob = {
+      stateDict: () => {
+        const seed = trainer.state.iteration;
+        return { seed, values: big(megabytes, seed) };
+      },
+      loadStateDict() {},
     };
-    win.bigSave = saverFor(dbName)
+    const inner = saverFor(dbName);
+    const saver = {
+      save: (data: unknown, filename: string, metadata?: SaveMetadata) => {
+        if (filename === 'checkpoint_2.ckpt') win.secondSaveStarted = true;
+        return inner.save(data, filename, metadata);
+      },
+      load: (filename: string) => inner.load(filename),
+      remove: (filename: string) => inner.remove(filename),
+      list: () => inner.list(),
+    };
+    const checkpoint = new Checkpoint({ trainer, model, optimizer, blob }, saver, { async: true, nSaved: 2 });
+    trainer.on(Events.ITERATION_COMPLETED, checkpoint);
+    win.training = trainer.run(Array.from({ length: iterations }, (_, i) => i)).then(
+      () => 'done' as const,
+      (e: unknown) => describeError(e),
+    );
+  },
+
+  /** Trains like startBackgroundTraining (2 iterations) and waits: the run's error (e.g. quota, lock), or null. */
+  async trainExpectingError(dbName: string, megabytes: number) {
+    kt.startBackgroundTraining(dbName, megabytes, 2);
+    const outcome = await win.training!;
+    return outcome === 'done' ? null : outcome;
+  },
+
+  /** What latest() finds in a background-training store: the checkpoint's iteration, and its blob's checksum. */
+  async latestBackground(dbName: string) {
+    const saver = saverFor(dbName);
+    const latest = await saver.latest();
+    const blob = (latest?.data as { blob?: Blob } | undefined)?.blob;
+    return {
+      filename: latest?.filename ?? null,
+      seed: blob?.seed ?? null,
+      checksumMatches: blob ? checksum(blob.values) === checksum(big(blob.values.length / 262144, blob.seed)) : null,
+      files: await saver.list(),
+      warnings: [...warnings],
+    };
+  },
+
+  /**
+   * Starts a save without waiting for it; `window.bigPutIssued` becomes true once the big typed array has been handed
+   * to IndexedDB (or to the storage Worker, which writes it at once): the transaction is then in flight.
+   */
+  startBigSave(dbName: string, filename: string, megabytes: number, seed: number, worker = true): string {
+    const values = big(megabytes, seed);
+    watchBigWrites();
+    win.bigSave = saverFor(dbName, { worker })
       .save({ seed, values }, filename)
       .then(
         () => 'done' as const,

@@ -1,7 +1,7 @@
 // Test page of e2e/resume.spec.ts: trains a small classifier with a DeterministicEngine, checkpoints it into
 // IndexedDB every `every` iterations, and on load resumes from the newest checkpoint (resumeOrStart).
 //
-// URL: resume.html?backend=cpu|webgpu&db=NAME[&epochs=3&every=5&delay=0][&mode=leak][&full=1][&stopAt=K]
+// URL: resume.html?backend=cpu|webgpu&db=NAME[&epochs=3&every=5&delay=0][&mode=leak][&full=1][&stopAt=K][&async=1]
 // Each page load appends a session { resumedFrom, filename, losses, saved } to localStorage[`kindling-resume:${db}`],
 // so a test can read the loss of every iteration across a reload. `window.progress` shows where training is;
 // `window.result` resolves when the run (or the leak check, mode=leak) is over.
@@ -10,10 +10,13 @@
 // records `iterations` (loss, lr, running metrics) and `epochs` (epoch metrics, validation, early-stopping state).
 // stopAt=K: a first page load (nothing to resume) stops after the checkpoint of iteration K (phase 'stopped'),
 // waiting for the test to reload it.
+// async=1: the Checkpoint writes in the background (`async: true`); `saved` lists the checkpoints made durable
+// (SAVED_CHECKPOINT), in either mode.
 import * as tf from '@tensorflow/tfjs';
 import {
   Accuracy,
   Checkpoint,
+  CheckpointEvents,
   CosineAnnealingScheduler,
   createGenerator,
   createSupervisedEvaluator,
@@ -66,6 +69,7 @@ const delay = Number(params.get('delay') ?? 0);
 const mode = params.get('mode') ?? 'train';
 const full = params.get('full') === '1';
 const stopAt = Number(params.get('stopAt') ?? 0);
+const background = params.get('async') === '1';
 const storageKey = `kindling-resume:${dbName}`;
 
 const progress: Progress = { phase: 'loading', iteration: 0 };
@@ -123,7 +127,11 @@ async function setUp() {
   if (!full) {
     const trainer: Engine<any, any> = createSupervisedTrainer(model, optimizer, lossFn, { deterministic: true });
     // The DeterministicEngine's stateDict holds the seed and the RNG state (rngStates): no separate rng entry needed.
-    const checkpoint = new Checkpoint({ trainer, model, optimizer }, saver, { nSaved: 2, includeSelf: true });
+    const checkpoint = new Checkpoint({ trainer, model, optimizer }, saver, {
+      nSaved: 2,
+      includeSelf: true,
+      async: background,
+    });
     const lossOf = (output: unknown) => output as tf.Scalar;
     return { selection, dataset, loader, model, optimizer, trainer, saver, checkpoint, lossOf, epochValues: null };
   }
@@ -167,7 +175,7 @@ async function setUp() {
     };
   };
   const toSave = { trainer, model, optimizer, scheduler, earlyStopping, acc, loss, runAcc, runLoss };
-  const checkpoint = new Checkpoint(toSave, saver, { nSaved: 2, includeSelf: true });
+  const checkpoint = new Checkpoint(toSave, saver, { nSaved: 2, includeSelf: true, async: background });
   const lossOf = (output: unknown) => (output as Output).loss;
   return { selection, dataset, loader, model, optimizer, trainer, saver, checkpoint, lossOf, epochValues, toSave };
 }
@@ -204,9 +212,10 @@ async function train() {
       persist();
     });
   }
-  trainer.on(Events.ITERATION_COMPLETED({ every }), checkpoint);
-  trainer.on(Events.ITERATION_COMPLETED({ every }), (engine) => {
-    session.saved.push(engine.state.iteration);
+  checkpoint.attach(trainer, Events.ITERATION_COMPLETED({ every }));
+  // Once a checkpoint is durable: with background saves, the trainer has moved on since its iteration.
+  trainer.on(CheckpointEvents.SAVED_CHECKPOINT, () => {
+    session.saved.push(Number(/_(\d+)\.ckpt$/.exec(String(checkpoint.lastCheckpoint))![1]));
     persist();
   });
 

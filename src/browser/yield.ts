@@ -1,27 +1,6 @@
 import { type EventSpec, Events } from '../engine';
 import { EventHandler } from '../handlers';
-import { checkNumber, checkOptions } from '../internal';
-
-interface SchedulerWithYield {
-  yield(): Promise<void>;
-}
-
-let channel: MessageChannel | null = null;
-const waiting: Array<() => void> = [];
-
-/** Resolves on a fresh macrotask posted through a MessageChannel, which browsers do not throttle in background tabs. */
-function postTask(): Promise<void> {
-  if (!channel) {
-    channel = new MessageChannel();
-    channel.port1.onmessage = () => waiting.shift()?.();
-    // In Node the port would keep the process alive; browsers have no unref.
-    (channel.port1 as { unref?: () => void }).unref?.();
-  }
-  return new Promise((resolve) => {
-    waiting.push(resolve);
-    channel!.port2.postMessage(null);
-  });
-}
+import { checkNumber, checkOptions, yieldToEventLoop as yieldOnce } from '../internal';
 
 /**
  * Lets the browser handle input, paint and other tasks, then resolves. Uses `scheduler.yield()` where it exists (the
@@ -33,9 +12,7 @@ function postTask(): Promise<void> {
  * for (const batch of batches) { step(batch); await yieldToEventLoop(); }
  */
 export function yieldToEventLoop(): Promise<void> {
-  const scheduler = (globalThis as { scheduler?: Partial<SchedulerWithYield> }).scheduler;
-  if (typeof scheduler?.yield === 'function') return scheduler.yield();
-  return postTask();
+  return yieldOnce();
 }
 
 /** Options of {@link EventLoopYielder}. */

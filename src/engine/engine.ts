@@ -105,7 +105,11 @@ let latestRun: Engine<any, any> | null = null;
 export class Engine<Batch = unknown, Output = unknown> {
   /** Everything known about the current run. */
   state: State<Batch, Output> = new State<Batch, Output>();
-  /** The name of the last event fired. */
+  /**
+   * The name of the last event fired by the loop, or by {@link fireEvent} while its handlers run (once `fireEvent`
+   * returns, it names the event it interrupted again, so that an event fired by work finishing in the background, such
+   * as an async Checkpoint's `SAVED_CHECKPOINT`, does not change what the loop's handlers see).
+   */
   lastEventName: string | null = null;
   /** Set by {@link terminate}: the run stops after the current event's handlers. */
   shouldTerminate: boolean | 'skip_completed' = false;
@@ -144,6 +148,10 @@ export class Engine<Batch = unknown, Output = unknown> {
   #warnedRunNumber = 0;
   /** What the live iterator was made from: a generator passed as data is its own iterator and is never closed. */
   #iteratorSource: unknown = null;
+  /** Background work of this run ({@link waitUntil}) not settled yet; each entry never rejects. */
+  readonly #work = new Set<Promise<void>>();
+  /** The first error of background work, until the loop raises it. */
+  #workError: { error: unknown } | null = null;
 
   constructor(processFunction: ProcessFunction<Batch, Output>) {
     this.#process = checkFunction('Engine', 'argument processFunction', processFunction, '(engine, batch) => output');
@@ -316,7 +324,56 @@ export class Engine<Batch = unknown, Output = unknown> {
    */
   async fireEvent(event: EventLike): Promise<void> {
     this.#assertAllowed(event, 'fireEvent');
-    await this.#fire(eventName(event));
+    const interrupted = this.lastEventName;
+    const name = eventName(event);
+    try {
+      await this.#fire(name);
+    } finally {
+      if (this.lastEventName === name) this.lastEventName = interrupted;
+    }
+  }
+
+  /**
+   * True from `run()` until the run ends (completes, terminates, fails) or is suspended by {@link interrupt}.
+   *
+   * @example
+   * engine.on(Events.EPOCH_COMPLETED, (e) => console.log(e.isRunning)); // true
+   */
+  get isRunning(): boolean {
+    return this.#isRunning;
+  }
+
+  /**
+   * Keeps the run in progress from ending before `work` settles: for work a handler starts and leaves going while
+   * training goes on, such as a checkpoint written in the background. Before TERMINATE, COMPLETED, INTERRUPT or
+   * EXCEPTION_RAISED fire, and before `run()` resolves or rejects, the engine waits for all such work. If `work`
+   * rejects, the error fails the run as a handler's error would: the loop raises it after the current event's
+   * handlers, so it reaches the EXCEPTION_RAISED handlers or rejects `run()`; never silently.
+   * Throws when no run is in progress ({@link isRunning} is false): then await the work itself.
+   *
+   * @example
+   * trainer.on(Events.EPOCH_COMPLETED, (engine) => {
+   *   engine.waitUntil(uploadLogs()); // training goes on; run() resolves only once the upload is done
+   * });
+   */
+  waitUntil(work: PromiseLike<unknown>): void {
+    if (!isThenable(work)) failType('Engine.waitUntil', 'argument work', 'a promise', work);
+    if (!this.#isRunning) {
+      throw new Error(
+        'Engine.waitUntil: no run is in progress, so none can wait for this work; await it instead (check engine.isRunning).',
+      );
+    }
+    const tracked: Promise<void> = Promise.resolve(work).then(
+      () => {
+        this.#work.delete(tracked);
+      },
+      (error: unknown) => {
+        this.#work.delete(tracked);
+        if (this.#workError === null) this.#workError = { error };
+        else getLogger().error(`Engine: background work failed too, after an earlier failure: ${String(error)}`);
+      },
+    );
+    this.#work.add(tracked);
   }
 
   // ---------------------------------------------------------------- control
@@ -387,8 +444,8 @@ export class Engine<Batch = unknown, Output = unknown> {
         return;
       }
       this.#loop().then(
-        () => this.#settle(null),
-        (error: unknown) => this.#settle(error ?? new Error('Engine.run: the run failed with an empty error.')),
+        () => this.#finish(null),
+        (error: unknown) => this.#finish(error ?? new Error('Engine.run: the run failed with an empty error.')),
       );
     });
   }
@@ -565,6 +622,46 @@ export class Engine<Batch = unknown, Output = unknown> {
 
   // ---------------------------------------------------------------- internals
 
+  /**
+   * Ends the run once its background work has settled. A failure of that work fails a run that was going to
+   * succeed (through the EXCEPTION_RAISED handlers, if any); after another failure it is logged.
+   */
+  async #finish(error: unknown): Promise<void> {
+    await this.#settleWork();
+    const late = this.#takeWorkError();
+    if (late !== null) {
+      if (error !== null) {
+        getLogger().error(`Engine: background work failed as well, after the run failed: ${String(late.error)}`);
+      } else {
+        try {
+          await this.#handleException(late.error);
+        } catch (raised) {
+          error = raised;
+        }
+      }
+    }
+    this.#settle(error);
+  }
+
+  /** Waits until no background work ({@link waitUntil}) is pending, work added meanwhile included. */
+  async #settleWork(): Promise<void> {
+    while (this.#work.size > 0) await Promise.all(this.#work);
+  }
+
+  /** The pending error of background work, which the caller now raises; null when there is none. */
+  #takeWorkError(): { error: unknown } | null {
+    const taken = this.#workError;
+    this.#workError = null;
+    return taken;
+  }
+
+  /** Waits for background work, then throws its error if it failed: before the run's ending events fire. */
+  async #drainWork(): Promise<void> {
+    await this.#settleWork();
+    const failed = this.#takeWorkError();
+    if (failed !== null) throw failed.error;
+  }
+
   #settle(error: unknown): void {
     this.#isRunning = false;
     if (latestRun === this) latestRun = null;
@@ -711,16 +808,28 @@ export class Engine<Batch = unknown, Output = unknown> {
   }
 
   get #isFlagged(): boolean {
-    return this.shouldTerminate !== false || this.shouldTerminateSingleEpoch !== false || this.shouldInterrupt;
+    return (
+      this.shouldTerminate !== false ||
+      this.shouldTerminateSingleEpoch !== false ||
+      this.shouldInterrupt ||
+      this.#workError !== null
+    );
   }
 
-  /** Acts on the flags: terminate, then terminateEpoch, then interrupt (which suspends until the next run()). */
+  /**
+   * Acts on the flags: a failure of background work (raised as a handler's error), then terminate, then
+   * terminateEpoch, then interrupt (which waits for background work and suspends until the next run()).
+   */
   async #check(): Promise<void> {
+    const failed = this.#takeWorkError();
+    if (failed !== null) throw failed.error;
     if (this.shouldTerminate) throw new TerminateSignal();
     if (this.shouldTerminateSingleEpoch) throw new TerminateEpochSignal();
     if (this.shouldInterrupt) {
+      await this.#drainWork();
       const fired = this.#fire(Events.INTERRUPT.name);
       if (fired) await fired;
+      await this.#drainWork(); // work started by INTERRUPT handlers
       this.shouldInterrupt = false;
       await new Promise<void>((resume) => {
         this.#resume = resume;
@@ -729,11 +838,24 @@ export class Engine<Batch = unknown, Output = unknown> {
     }
   }
 
+  /**
+   * Waits for background work, then hands `error` to the EXCEPTION_RAISED handlers, or throws it when there are none.
+   * A background failure found meanwhile goes to the handlers as well, or is logged when `error` is thrown.
+   */
   async #handleException(error: unknown): Promise<void> {
+    await this.#settleWork();
+    const late = this.#takeWorkError();
     const handlers = this.#handlers.get(Events.EXCEPTION_RAISED.name);
-    if (handlers === undefined || handlers.length === 0) throw error;
-    const fired = this.#fire(Events.EXCEPTION_RAISED.name, error);
-    if (fired) await fired;
+    if (handlers === undefined || handlers.length === 0) {
+      if (late !== null) {
+        getLogger().error(`Engine: background work failed as well, after the run failed: ${String(late.error)}`);
+      }
+      throw error;
+    }
+    for (const raised of late === null ? [error] : [error, late.error]) {
+      const fired = this.#fire(Events.EXCEPTION_RAISED.name, raised);
+      if (fired) await fired;
+    }
   }
 
   async #loop(): Promise<void> {
@@ -774,6 +896,7 @@ export class Engine<Batch = unknown, Output = unknown> {
         }
       } catch (error) {
         if (error instanceof TerminateSignal) {
+          await this.#drainWork();
           fired = this.#fire(Events.TERMINATE.name);
           if (fired) await fired;
         } else if (error instanceof TerminateEpochSignal) {
@@ -787,6 +910,7 @@ export class Engine<Batch = unknown, Output = unknown> {
       }
       state.times.COMPLETED = (now() - start) / 1000;
       if ((this.shouldTerminate as boolean | string) !== 'skip_completed') {
+        await this.#drainWork();
         fired = this.#fire(Events.COMPLETED.name);
         if (fired) await fired;
         state.times.COMPLETED = (now() - start) / 1000;

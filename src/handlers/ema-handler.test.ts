@@ -145,6 +145,24 @@ describe('EMAHandler', () => {
     resumed.dispose();
   });
 
+  it('stateDict() takes the step and weights at the call, even if updates come before it resolves', async () => {
+    const model = makeModel();
+    const ema = new EMAHandler(model);
+    ema.update();
+    const expected = structuredClone(await ema.stateDict());
+    const pending = ema.stateDict();
+    setWeights(
+      model,
+      model.weights.map((w) => new Float32Array(w.shape.reduce((a, b) => (a as number) * (b as number), 1) as number)),
+    );
+    ema.update();
+    ema.update();
+    expect(await pending).toEqual(expected);
+    expect(ema.step).toBe(3);
+    model.dispose();
+    ema.dispose();
+  });
+
   it('refuses a state dict that does not fit, changing nothing', async () => {
     const model = makeModel();
     const ema = new EMAHandler(model);

@@ -176,10 +176,14 @@ export class EMAHandler implements Stateful {
     return momentum;
   }
 
-  /** The number of updates and the EMA weights by variable name, read with `await data()`. */
+  /**
+   * The number of updates and the EMA weights by variable name, read with `await data()`: both as they are at the
+   * call (the weights are cloned then), so updates made before it resolves do not change it.
+   */
   async stateDict(): Promise<EMAHandlerStateDict> {
+    const step = this.#step;
     const { weights } = await modelStateDict(this.emaModel, 'EMAHandler.stateDict');
-    return { step: this.#step, weights };
+    return { step, weights };
   }
 
   /**

@@ -55,6 +55,25 @@ describe('EpochOutputStore', () => {
     model.dispose();
   });
 
+  it('stateDict() takes the outputs kept at the call: a reset or new outputs before it resolves change nothing', async () => {
+    const store = new EpochOutputStore();
+    const engine = new Engine((_e, i: number) => ({ logits: tf.tensor1d([i, -i]) }));
+    store.attach(engine);
+    engine.on(Events.ITERATION_COMPLETED, (e) => tf.dispose(e.state.output!.logits));
+    const before = tf.memory().numTensors;
+    await engine.run([1, 2], { maxEpochs: 1 });
+    const pending = store.stateDict();
+    store.reset();
+    store.update({ state: { output: { logits: tf.tensor1d([9, 9]) } } } as never);
+    const sd = await pending;
+    expect(sd.data.map((d) => Array.from((d as { logits: { data: Float32Array } }).logits.data))).toEqual([
+      [1, -1],
+      [2, -2],
+    ]);
+    store.reset();
+    expect(tf.memory().numTensors).toBe(before + 1); // the [9, 9] this test made itself
+  });
+
   it('round-trips its state dict, through structuredClone, all-or-nothing', async () => {
     const engine = new Engine((_e, i: number) => ({ loss: i / 2, logits: tf.tensor1d([i, -i]), label: `b${i}` }));
     const store = new EpochOutputStore();

@@ -118,8 +118,8 @@ export class EpochOutputStore implements Stateful {
   }
 
   /**
-   * The kept outputs as plain data, tensors read with `await data()` into {@link StoredTensor}s. Outputs may hold
-   * numbers, strings, booleans, null, tensors, arrays and plain objects.
+   * The kept outputs as plain data, tensors read with `await data()` into {@link StoredTensor}s: those kept at the
+   * call. Outputs may hold numbers, strings, booleans, null, tensors, arrays and plain objects.
    */
   async stateDict(): Promise<EpochOutputStoreStateDict> {
     const encode = async (value: unknown, path: string): Promise<unknown> => {
@@ -145,7 +145,13 @@ export class EpochOutputStore implements Stateful {
         `EpochOutputStore.stateDict: ${path} is ${describeValue(value)}, which a state dict cannot hold; keep numbers, strings, tensors, arrays or plain objects (use outputTransform).`,
       );
     };
-    return { data: (await encode(this.#data, 'data')) as unknown[] };
+    // Taken at the call (see Stateful): clones of the kept tensors, so a reset or new outputs do not change the result.
+    const taken = keepCopy(this.#data) as unknown[];
+    try {
+      return { data: (await encode(taken, 'data')) as unknown[] };
+    } finally {
+      tf.dispose(collectTensors(taken));
+    }
   }
 
   /** Replaces the kept outputs with those of a {@link stateDict}; checks everything before changing anything. */

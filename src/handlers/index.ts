@@ -84,7 +84,7 @@ export {
   type ResumeReport,
   setupResumableTraining,
 } from './resumable';
-export { ScalarHistory, type ScalarHistoryOptions } from './scalar-history';
+export { ScalarHistory, type ScalarHistoryOptions, type ScalarHistoryStateDict } from './scalar-history';
 export { TerminateOnNan, type TerminateOnNanOptions } from './terminate-on-nan';
 export { TimeLimit, type TimeLimitOptions } from './time-limit';
 export { Timer, type TimerEvents, type TimerOptions } from './timer';

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine, Events } from '../engine';
+import { MemorySaver } from '../storage';
 import { createSupervisedTrainer } from '../supervised';
+import { Checkpoint } from './checkpoint';
 import { ScalarHistory } from './scalar-history';
 
 beforeAll(async () => {
@@ -166,6 +168,93 @@ describe('ScalarHistory', () => {
       [1, 2, 3, 4, 5],
       [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     ]);
+  });
+
+  it('its state dict holds what was not delivered at the call; saved after what it feeds, a load completes that', async () => {
+    /** What onValues feeds, Stateful: the delivered values. */
+    const makeFed = () => {
+      const fed = {
+        iterations: [] as number[],
+        values: [] as number[],
+        stateDict: () => ({ iterations: [...fed.iterations], values: [...fed.values] }),
+        loadStateDict(sd: { iterations: number[]; values: number[] }) {
+          fed.iterations = [...sd.iterations];
+          fed.values = [...sd.values];
+        },
+      };
+      const history = new ScalarHistory({
+        chunk: 4,
+        onValues: (its, vals) => {
+          fed.iterations.push(...its);
+          fed.values.push(...vals);
+        },
+      });
+      return { fed, history };
+    };
+    const engine = trainer();
+    const { fed, history } = makeFed();
+    history.attach(engine);
+    const saver = new MemorySaver();
+    // Background saves: the loop goes on while the states resolve, deliveries land meanwhile.
+    engine.on(
+      Events.ITERATION_COMPLETED({ every: 3 }),
+      new Checkpoint({ fed, history }, saver, { async: true, nSaved: null }),
+    );
+    await engine.run(Array.from({ length: 14 }, () => 0));
+    expect(fed.iterations).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+    const names = await saver.list();
+    expect(names).toEqual(['checkpoint_3.ckpt', 'checkpoint_6.ckpt', 'checkpoint_9.ckpt', 'checkpoint_12.ckpt']);
+    let undelivered = 0;
+    for (const name of names) {
+      const k = Number(name.match(/_(\d+)\./)![1]);
+      const saved = (await saver.load(name)) as { history: { iterations: number[] } };
+      undelivered += saved.history.iterations.length;
+      const resumed = makeFed();
+      await Checkpoint.loadObjects({
+        toLoad: { fed: resumed.fed, history: resumed.history },
+        checkpoint: { saver, filename: name },
+      });
+      const upTo = Array.from({ length: k }, (_, i) => i + 1);
+      expect(resumed.fed.iterations).toEqual(upTo);
+      expect(resumed.fed.values).toEqual(upTo.map(lossAt));
+    }
+    expect(undelivered).toBeGreaterThan(0); // the history part mattered
+  });
+
+  it('stateDict() takes the undelivered values at the call; loadStateDict checks its input and drops what is pending', async () => {
+    const { history, iterations } = recorder({ chunk: 2 });
+    const engine = trainer();
+    history.attach(engine);
+    engine.on(Events.ITERATION_COMPLETED({ once: 3 }), () => {
+      engine.interrupt();
+    });
+    await engine.run([0, 0, 0, 0, 0]);
+    await history.flush();
+    expect(iterations).toEqual([1, 2, 3]);
+    const before = tf.memory().numTensors;
+    // Record 4 and 5 by hand: a read of both starts (chunk 2), then 6 stays pending.
+    for (const i of [4, 5, 6]) history.handle({ state: { iteration: i, output: tf.scalar(lossAt(i)) } } as never);
+    const pending = history.stateDict();
+    await history.flush(); // delivers 4, 5, 6 after the call
+    expect(iterations).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await pending).toEqual({ iterations: [4, 5, 6], values: [4, 5, 6].map(lossAt) });
+    expect(await history.stateDict()).toEqual({ iterations: [], values: [] });
+
+    history.handle({ state: { iteration: 7, output: tf.scalar(lossAt(7)) } } as never);
+    history.loadStateDict({ iterations: [10, 11], values: [0.5, Number.NaN] });
+    expect(iterations.slice(-2)).toEqual([10, 11]);
+    await history.flush();
+    expect(iterations).toEqual([1, 2, 3, 4, 5, 6, 10, 11]); // 7 was dropped by the load
+    expect(() => history.loadStateDict({ iterations: [1], values: [] })).toThrow(
+      "ScalarHistory.loadStateDict: state dict entry 'values' should be 1 numbers, one per iteration, got 0.",
+    );
+    expect(() => history.loadStateDict({ iterations: [-1], values: [1] })).toThrow(
+      "ScalarHistory.loadStateDict: state dict entry 'iterations' should be an array of non-negative integers, got [-1].",
+    );
+    expect(() => history.loadStateDict({ iterations: [], values: [], extra: 1 } as never)).toThrow(
+      /unknown state dict entry 'extra'/,
+    );
+    expect(tf.memory().numTensors - before).toBe(4); // the four scalars this test made; none of the history's own
   });
 
   it('records numbers and mixes them with tensors in order; outputTransform picks the value', async () => {

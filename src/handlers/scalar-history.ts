@@ -1,6 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Engine, type EventSpec, Events } from '../engine';
-import { checkFunction, checkInteger, checkOptions, checkPlainObject, describeValue, failRange } from '../internal';
+import {
+  checkFunction,
+  checkInteger,
+  checkOptions,
+  checkPlainObject,
+  checkStateDict,
+  describeValue,
+  failRange,
+  failType,
+} from '../internal';
 import { EventHandler } from './attachable';
 
 /** Options of {@link ScalarHistory}. */
@@ -28,6 +37,22 @@ interface Entry {
   value: number | tf.Tensor;
 }
 
+/** A read started and not delivered yet: its iterations, and its values once read. */
+interface Undelivered {
+  iterations: number[];
+  values: Promise<number[]>;
+}
+
+/**
+ * The state dict of a {@link ScalarHistory}: the values recorded before the call but not delivered to `onValues` yet,
+ * in order. What `onValues` fed (a chart, a running average) saves its own state; together they make the history at
+ * the checkpoint's iteration.
+ */
+export interface ScalarHistoryStateDict {
+  iterations: number[];
+  values: number[];
+}
+
 /**
  * Records one scalar per iteration, usually the loss in `engine.state.output`, **without stalling the step**: it keeps
  * a `tf.clone` of each scalar on the device, and every `chunk` values stacks them into one tensor and starts one
@@ -44,16 +69,19 @@ interface Entry {
  * A trainer's `state.output` is valid only until the next step (see `createSupervisedTrainer`): the clone is what lets
  * the value outlive it. Cost: one clone per iteration and one device-to-host read per chunk, instead of one per step.
  *
+ * In a checkpoint, list the history in `toSave` **after** the objects `onValues` feeds (a chart's ChartFeed, a
+ * running average): they save what was delivered when the checkpoint was taken, the history saves the values recorded
+ * up to then but not delivered yet ({@link stateDict}), and loading it delivers those through `onValues`, so the fed
+ * objects end up exactly at the checkpoint's iteration. Nothing waits for a read, so this works with checkpoints
+ * written in the background (`Checkpoint({ async: true })`).
+ *
  * @example
  * const history = new ScalarHistory({
  *   onValues: (iterations, losses) => iterations.forEach((it, i) => feed.push('loss', it, losses[i])),
  *   chunk: 20,
  * }).attach(trainer); // before handlers that rely on it, e.g. a Checkpoint on ITERATION_COMPLETED
- * const charts = {
- *   stateDict: async () => { await history.flush(); return feed.stateDict(); },
- *   loadStateDict: (s: ReturnType<typeof feed.stateDict>) => feed.loadStateDict(s),
- * };
- * trainer.on(Events.ITERATION_COMPLETED({ every: 100 }), new Checkpoint({ model, optimizer, trainer, charts }, saver));
+ * const toSave = { model, optimizer, trainer, charts: feed, lossHistory: history }; // the history after the chart
+ * trainer.on(Events.ITERATION_COMPLETED({ every: 100 }), new Checkpoint(toSave, saver, { async: true }));
  */
 export class ScalarHistory extends EventHandler {
   protected override get handlerName(): string {
@@ -70,6 +98,10 @@ export class ScalarHistory extends EventHandler {
   /** Settles once every read started so far has been delivered; never rejects. */
   #delivered: Promise<void> = Promise.resolve();
   #error: { error: unknown } | null = null;
+  /** Reads started and not delivered yet, oldest first. */
+  #undelivered: Undelivered[] = [];
+  /** Bumped by loadStateDict: reads started before it deliver nothing. */
+  #generation = 0;
   readonly #startRead = (): void => this.#read();
 
   /** @param options `{ onValues, outputTransform?, chunk?, maxReadsInFlight? }`, see {@link ScalarHistoryOptions}. */
@@ -178,6 +210,62 @@ export class ScalarHistory extends EventHandler {
     }
   }
 
+  /**
+   * The values recorded up to this call but not delivered to `onValues` yet, in order (see `Stateful`: taken at
+   * the call; the pending scalars are stacked into a new tensor then, read with one `await data()`). Saved after the
+   * objects `onValues` feeds, it completes them at the checkpoint's iteration.
+   *
+   * @example
+   * const saved = await history.stateDict(); // { iterations: [41, 42], values: [0.31, 0.30] }
+   */
+  stateDict(): Promise<ScalarHistoryStateDict> {
+    const batches = [...this.#undelivered];
+    const entries = [...this.#pending];
+    const tensors = entries.flatMap((entry) => (typeof entry.value === 'number' ? [] : [entry.value]));
+    const stacked = tensors.length === 0 ? null : tf.keep(tf.stack(tensors));
+    const pending: Undelivered = {
+      iterations: entries.map((entry) => entry.iteration),
+      values: valuesOf(
+        entries,
+        stacked === null ? Promise.resolve([]) : stacked.data().finally(() => stacked.dispose()),
+      ),
+    };
+    return (async () => {
+      const iterations: number[] = [];
+      const values: number[] = [];
+      for (const batch of [...batches, pending]) {
+        iterations.push(...batch.iterations);
+        values.push(...(await batch.values));
+      }
+      return { iterations, values };
+    })();
+  }
+
+  /**
+   * Restores a {@link stateDict}: delivers its values through `onValues` now, in order, after the objects it feeds
+   * were loaded. Values recorded before the load and not delivered yet are dropped (the run goes on from the
+   * checkpoint). Checks the state dict first: iterations non-negative integers, one number each.
+   */
+  loadStateDict(stateDict: ScalarHistoryStateDict): void {
+    const where = 'ScalarHistory.loadStateDict';
+    const sd = checkStateDict(where, stateDict, ['iterations', 'values']);
+    const { iterations, values } = sd as { iterations: unknown; values: unknown };
+    if (!Array.isArray(iterations) || !iterations.every((i) => Number.isSafeInteger(i) && i >= 0)) {
+      failType(where, "state dict entry 'iterations'", 'an array of non-negative integers', iterations);
+    }
+    if (!Array.isArray(values) || !values.every((v) => typeof v === 'number')) {
+      failType(where, "state dict entry 'values'", 'an array of numbers', values);
+    }
+    if (values.length !== iterations.length) {
+      failRange(where, "state dict entry 'values'", `${iterations.length} numbers, one per iteration`, values.length);
+    }
+    this.#generation += 1;
+    this.#undelivered = [];
+    for (const entry of this.#pending) if (typeof entry.value !== 'number') entry.value.dispose();
+    this.#pending = [];
+    if (iterations.length > 0) this.#onValues([...iterations], [...values]);
+  }
+
   /** Stacks the pending values into one tensor and starts its read; delivery waits for the reads started before. */
   #read(): void {
     if (this.#pending.length === 0) return;
@@ -192,17 +280,19 @@ export class ScalarHistory extends EventHandler {
       tf.dispose(tensors);
       read = stacked.data().finally(() => stacked.dispose());
     }
+    const batch: Undelivered = { iterations: entries.map((entry) => entry.iteration), values: valuesOf(entries, read) };
+    batch.values.catch(() => {}); // its failure is reported by the delivery below
+    this.#undelivered.push(batch);
+    const generation = this.#generation;
     const previous = this.#delivered;
-    this.#delivered = Promise.all([previous, read]).then(
-      ([, read]) => {
-        let next = 0;
-        const values = entries.map((entry) => (typeof entry.value === 'number' ? entry.value : read[next++]!));
-        this.#onValues(
-          entries.map((entry) => entry.iteration),
-          values,
-        );
+    this.#delivered = Promise.all([previous, batch.values]).then(
+      ([, values]) => {
+        // Out of the undelivered list and into onValues in one go: a state dict sees each value in one place.
+        this.#undelivered = this.#undelivered.filter((b) => b !== batch);
+        if (generation === this.#generation) this.#onValues(batch.iterations, values);
       },
       (error: unknown) => {
+        this.#undelivered = this.#undelivered.filter((b) => b !== batch);
         this.#error ??= { error };
       },
     );
@@ -215,6 +305,13 @@ export class ScalarHistory extends EventHandler {
     });
     this.#inFlight.push(delivered);
   }
+}
+
+/** The values of `entries` in order: numbers as they are, tensors from `read` (their stacked values, in order). */
+async function valuesOf(entries: readonly Entry[], read: Promise<ArrayLike<number>>): Promise<number[]> {
+  const data = await read;
+  let next = 0;
+  return entries.map((entry) => (typeof entry.value === 'number' ? entry.value : data[next++]!));
 }
 
 function describeRecorded(value: unknown): string {

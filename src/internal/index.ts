@@ -5,3 +5,4 @@ export * from './describe';
 export * from './is';
 export * from './plain-data';
 export * from './plan-load';
+export * from './yield';

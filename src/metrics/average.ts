@@ -3,7 +3,7 @@ import { checkOptions, describeValue } from '../internal';
 import { DeviceState } from './device-state';
 import { checkLive, nest } from './inputs';
 import { Metric, NotComputableError } from './metric';
-import { checkSumsStateDict, markLoaded, planLoad, readSums, type SumsStateDict } from './metric-state';
+import { captureSums, checkSumsStateDict, markLoaded, planLoad, type SumsStateDict } from './metric-state';
 
 /** A value {@link Average} takes: a number or a tensor. */
 export type AverageInput = number | tf.Tensor;
@@ -73,7 +73,8 @@ export class Average extends Metric<AverageInput, number | number[] | number[][]
    * exactly. Reads the sums back once (`await data()`).
    */
   override async stateDict(): Promise<SumsStateDict> {
-    return { numExamples: this.#numExamples, sums: await readSums(this.#state) };
+    const numExamples = this.#numExamples; // captured at the call, with the sums
+    return { numExamples, sums: await captureSums(this.#state) };
   }
 
   /** Restores a {@link stateDict}; checks all of it first (count, entry names, shapes, finite values). */

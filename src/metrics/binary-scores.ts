@@ -169,8 +169,7 @@ export abstract class BinaryScoresMetric<Out> extends Metric<PredictionPair, Out
 
   /** Every stored score and label as plain data (reads pending ones back first, once). */
   override async stateDict(): Promise<BinaryScoresStateDict> {
-    await this.#store.read();
-    return { outputs: this.#store.snapshot() };
+    return { outputs: await this.#store.capture() };
   }
 
   /** Restores the stored scores and labels; checks all of it first (finite numbers, one score and label a row). */

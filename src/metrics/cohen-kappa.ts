@@ -5,7 +5,7 @@ import { OutputStore, type OutputsState } from './epoch-outputs';
 import { type PredictionPair, toPair } from './inputs';
 import { classIndexRule, LabelCheck, labelErrorMessage, showFloat32 } from './label-check';
 import { Metric, NotComputableError } from './metric';
-import { checkCount, checkSums, markLoaded, planLoad, readSums, type SumsState } from './metric-state';
+import { captureSums, checkCount, checkSums, markLoaded, planLoad, type SumsState } from './metric-state';
 
 /** How {@link CohenKappa} weighs a disagreement between classes i and j: 1 (null), |i − j| or (i − j)². */
 export type CohenKappaWeights = null | 'linear' | 'quadratic';
@@ -157,12 +157,10 @@ export class CohenKappa extends Metric<PredictionPair, number> {
 
   /** The confusion matrix (with `numClasses`) or the stored labels, as plain data; reads back once. */
   override async stateDict(): Promise<CohenKappaStateDict> {
-    if (this.#numClasses === null) {
-      await this.#store.read();
-      return { outputs: this.#store.snapshot() };
-    }
-    await this.#labels.verify();
-    return { numExamples: this.#numExamples, sums: await readSums(this.#matrix) };
+    if (this.#numClasses === null) return { outputs: await this.#store.capture() };
+    const numExamples = this.#numExamples; // captured at the call, with the sums and the label check
+    const [, sums] = await Promise.all([this.#labels.capture(), captureSums(this.#matrix)]);
+    return { numExamples, sums };
   }
 
   /** Restores the state; checks all of it first (the form must match the `numClasses` option). */

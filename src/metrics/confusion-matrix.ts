@@ -4,7 +4,7 @@ import { DeviceState } from './device-state';
 import { CLASSIFICATION_SHAPES, classificationBatch, type PredictionPair, toPair } from './inputs';
 import { LabelCheck, targetRule } from './label-check';
 import { Metric, MetricsLambda, NotComputableError } from './metric';
-import { checkSumsStateDict, markLoaded, planLoad, readSums, type SumsStateDict } from './metric-state';
+import { captureSums, checkSumsStateDict, markLoaded, planLoad, type SumsStateDict } from './metric-state';
 
 const AVERAGES: readonly unknown[] = ['samples', 'recall', 'precision'];
 
@@ -157,8 +157,9 @@ export class ConfusionMatrix extends Metric<PredictionPair, number[][]> {
    * Reads the matrix back once (`await data()`), and throws like `compute()` for a bad label.
    */
   override async stateDict(): Promise<SumsStateDict> {
-    await this.#labels.verify();
-    return { numExamples: this.#numExamples, sums: await readSums(this.#state) };
+    const numExamples = this.#numExamples; // captured at the call, with the sums and the label check
+    const [, sums] = await Promise.all([this.#labels.capture(), captureSums(this.#state)]);
+    return { numExamples, sums };
   }
 
   /** Restores a {@link stateDict}; checks all of it first (count, entry names, shapes, finite values). */

@@ -56,6 +56,27 @@ describe('DeviceState', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('capture() resolves to the values at the call: reads in flight included, later updates and resets excluded', async () => {
+    const state = new DeviceState('Test');
+    const before = tf.memory().numTensors;
+    state.add({ x: [4] }); // host
+    tf.tidy(() => state.add({ x: tf.tensor1d([2]) }, 0.5)); // 4 * 0.5 + 2 = 4, on the device
+    const reading = state.read(); // in flight: moves that part off the entry
+    tf.tidy(() => state.add({ x: tf.tensor1d([1]) }, 0.5)); // 4 * 0.5 + 1 = 3
+    const captured = state.capture();
+    tf.tidy(() => state.add({ x: tf.tensor1d([100]) })); // after the call
+    const afterReset = state.capture();
+    state.reset();
+    tf.tidy(() => state.add({ y: tf.tensor1d([7]) }));
+    expect(await captured).toEqual({ x: { shape: [1], values: [3] } });
+    expect(await afterReset).toEqual({ x: { shape: [1], values: [103] } });
+    expect((await reading).has('x')).toBe(false); // a reset discards what read() returns (not what capture() took)
+    expect(await state.capture()).toEqual({ y: { shape: [1], values: [7] } });
+    expect(await new DeviceState('Empty').capture()).toEqual({});
+    state.reset();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects a change of shape and round-trips a snapshot', async () => {
     const state = new DeviceState('Test');
     state.add({ x: [1, 2] });

@@ -10,13 +10,14 @@ import * as tf from '@tensorflow/tfjs';
  *   into the host part (float64) and disposes it. So between reads the device holds one tensor per entry, and after
  *   a read it holds none: a metric that has been computed owns no tensors.
  * - `reset()` disposes everything; a read still in flight is then discarded.
+ * - `capture()` takes the values as they are at the call (for a state dict): later updates, reads and resets do not
+ *   change what it resolves to.
  *
  * Device parts are float32, so a sum is exact up to 2^24 per read; host parts are float64.
  */
 export class DeviceState {
   readonly #owner: string;
   readonly #entries = new Map<string, Entry>();
-  #generation = 0;
   #inFlight = 0;
   #reads: Promise<unknown> = Promise.resolve();
 
@@ -81,55 +82,86 @@ export class DeviceState {
    * in float64. Entries never added are absent.
    */
   async read(): Promise<Map<string, Float64Array>> {
-    const pending = [...this.#entries].filter(([, entry]) => entry.device !== null);
-    if (pending.length > 0) {
-      const parts = pending.map(([, entry]) => {
-        const part = { entry, tensor: entry.device as tf.Tensor, factor: entry.factor };
-        entry.device = null;
-        entry.factor = 1;
-        return part;
-      });
-      this.#reads = this.#fold(parts, this.#reads);
-    }
+    this.#reads = this.#foldPending(this.#reads);
     await this.#reads;
     const values = new Map<string, Float64Array>();
     for (const [name, entry] of this.#entries) if (entry.host !== null) values.set(name, entry.host.slice());
     return values;
   }
 
-  /** Reads `parts` back, then (after the reads before it) folds them into the host values. */
-  async #fold(parts: { entry: Entry; tensor: tf.Tensor; factor: number }[], previous: Promise<unknown>): Promise<void> {
-    const generation = this.#generation;
+  /**
+   * Moves every device part into one read that folds it into the host values once the reads before it have; then
+   * calls `onFolded` (synchronously, so no later read has folded anything yet). Returns that read, or `previous` when
+   * there is nothing to read and nobody to call.
+   */
+  #foldPending(previous: Promise<unknown>, onFolded?: () => void): Promise<unknown> {
+    const parts: Part[] = [];
+    for (const entry of this.#entries.values()) {
+      if (entry.device === null) continue;
+      parts.push({ entry, tensor: entry.device, factor: entry.factor });
+      entry.device = null;
+      entry.factor = 1;
+    }
+    if (parts.length === 0 && onFolded === undefined) return previous;
+    return this.#fold(parts, previous, onFolded);
+  }
+
+  /**
+   * Reads `parts` back, then (after the reads before it) folds them into the host values of the entries they came
+   * from: after a reset those entries are no longer this state's, so nothing visible changes.
+   */
+  async #fold(parts: readonly Part[], previous: Promise<unknown>, onFolded?: () => void): Promise<void> {
     this.#inFlight += 1;
     const flat =
-      parts.length === 1
-        ? parts[0].tensor
-        : tf.tidy(() => tf.concat(parts.map((part) => tf.reshape(part.tensor, [-1]))));
+      parts.length === 0
+        ? null
+        : parts.length === 1
+          ? parts[0]!.tensor
+          : tf.tidy(() => tf.concat(parts.map((part) => tf.reshape(part.tensor, [-1]))));
     try {
-      const data = await flat.data();
+      const data = flat === null ? [] : await flat.data();
       await previous.catch(() => undefined);
-      if (generation !== this.#generation) return;
       let offset = 0;
       for (const { entry, factor } of parts) {
-        const size = entry.shape.reduce((a, b) => a * b, 1);
-        const host = entry.host;
+        const size = sizeOf(entry.shape);
         // Updates made while this read was in flight went to a new device part whose factor applies to this value.
-        entry.host = Float64Array.from(
-          { length: size },
-          (_, i) => (host === null ? 0 : host[i] * factor) + data[offset + i],
-        );
+        entry.host = foldPart(entry.host, factor, data, offset, size);
         offset += size;
       }
+      onFolded?.();
     } finally {
       this.#inFlight -= 1;
-      if (flat !== parts[0].tensor) flat.dispose();
+      if (flat !== null && flat !== parts[0]!.tensor) flat.dispose();
       for (const part of parts) part.tensor.dispose();
     }
   }
 
+  /**
+   * The values as they are at the call, as plain data for a state dict (see {@link snapshot}): like {@link read}, it
+   * moves the device parts into one read (`await data()`), and copies the values the moment that read has folded them
+   * in, before any later read, and into the entries of the call even if a reset comes meanwhile. So updates, reads and
+   * resets after the call do not change the result, and training may go on while it resolves; the state goes on from
+   * the host values, as a state loaded from the result does. Entries never added are absent.
+   */
+  capture(): Promise<Record<string, { shape: number[]; values: number[] }>> {
+    const entries = [...this.#entries];
+    const out: Record<string, { shape: number[]; values: number[] }> = {};
+    const copy = () => {
+      for (const [name, entry] of entries) {
+        if (entry.host !== null) out[name] = { shape: [...entry.shape], values: Array.from(entry.host) };
+      }
+    };
+    if (this.#inFlight === 0 && entries.every(([, entry]) => entry.device === null)) {
+      copy();
+      return Promise.resolve(out);
+    }
+    const folded = this.#foldPending(this.#reads, copy);
+    this.#reads = folded;
+    return folded.then(() => out);
+  }
+
   /** Disposes every accumulator; a read in flight is discarded. */
   reset(): void {
-    this.#generation += 1;
     for (const entry of this.#entries.values()) entry.device?.dispose();
     this.#entries.clear();
   }
@@ -172,6 +204,26 @@ interface Entry {
   host: Float64Array | null;
   factor: number;
   device: tf.Tensor | null;
+}
+
+/** A device part on its way to the host: `host = host * factor + tensor` once read. */
+interface Part {
+  entry: Entry;
+  tensor: tf.Tensor;
+  factor: number;
+}
+
+const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** `host * factor + data[offset ..]` in float64 (an absent host counts as 0): one device part folded in. */
+function foldPart(
+  host: Float64Array | null,
+  factor: number,
+  data: ArrayLike<number>,
+  offset: number,
+  size: number,
+): Float64Array {
+  return Float64Array.from({ length: size }, (_, i) => (host === null ? 0 : host[i]! * factor) + data[offset + i]!);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -86,8 +86,7 @@ export class EpochMetric<Out = number> extends Metric<PredictionPair, Out> {
 
   /** Every stored output as plain data (reads pending ones back first, once). */
   override async stateDict(): Promise<EpochMetricStateDict> {
-    await this.#store.read();
-    return { outputs: this.#store.snapshot() };
+    return { outputs: await this.#store.capture() };
   }
 
   /** Restores the stored outputs; checks all of it first (finite numbers, shapes, dtypes). */

@@ -51,8 +51,59 @@ class Column {
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
+/**
+ * Splits `rows` read-back rows of `[yPred row, y row]` values into the two columns (growing them); returns `rows`.
+ */
+function appendRows(
+  yPred: Column,
+  y: Column,
+  data: ArrayLike<number>,
+  rows: number,
+  meta: { yPredRow: readonly number[]; yRow: readonly number[] },
+): number {
+  const wPred = size(meta.yPredRow);
+  const wY = size(meta.yRow);
+  const width = wPred + wY;
+  yPred.reserve(rows * wPred);
+  y.reserve(rows * wY);
+  const p = yPred.data;
+  const t = y.data;
+  let pi = yPred.length;
+  let ti = y.length;
+  if (wPred === 1 && wY === 1) {
+    for (let r = 0; r < rows; r++) {
+      p[pi++] = data[2 * r]!;
+      t[ti++] = data[2 * r + 1]!;
+    }
+  } else {
+    for (let r = 0; r < rows; r++) {
+      const o = r * width;
+      for (let j = 0; j < wPred; j++) p[pi++] = data[o + j]!;
+      for (let j = 0; j < wY; j++) t[ti++] = data[o + wPred + j]!;
+    }
+  }
+  yPred.length = pi;
+  y.length = ti;
+  return rows;
+}
+
 /** Pending chunks are concatenated on the device once there are this many, to bound the number of tensors. */
 const MAX_CHUNKS = 64;
+
+type Meta = { yPredRow: number[]; yRow: number[]; yPredDtype: OutputDtype; yDtype: OutputDtype };
+
+/**
+ * The outputs read back since a reset, with their row shapes and dtypes (null before the first batch). A reset
+ * replaces it instead of emptying it, so a read still in flight folds into the one it started from, unseen.
+ */
+interface HostRows {
+  yPred: Column;
+  y: Column;
+  rows: number;
+  meta: Meta | null;
+}
+
+const emptyHost = (): HostRows => ({ yPred: new Column(), y: new Column(), rows: 0, meta: null });
 
 /**
  * Keeps every `(yPred, y)` of an epoch (internal, not exported from kindling). `append` keeps each batch on the
@@ -64,12 +115,7 @@ export class OutputStore {
   readonly #owner: string;
   #pending: tf.Tensor[] = [];
   #rows = 0;
-  #hostRows = 0;
-  readonly #yPred = new Column();
-  readonly #y = new Column();
-  #meta: { yPredRow: number[]; yRow: number[]; yPredDtype: OutputDtype; yDtype: OutputDtype } | null = null;
-  #generation = 0;
-  #inFlight = 0;
+  #host: HostRows = emptyHost();
   #reads: Promise<unknown> = Promise.resolve();
 
   /** @param owner the metric's name, used in error messages. */
@@ -90,7 +136,7 @@ export class OutputStore {
   append(yPred: tf.Tensor, y: tf.Tensor, yPredRow: number[], yRow: number[]): void {
     const yPredDtype = checkOneOf(`${this.#owner}.update`, 'the dtype of yPred', yPred.dtype, DTYPES);
     const yDtype = checkOneOf(`${this.#owner}.update`, 'the dtype of y', y.dtype, DTYPES);
-    const meta = this.#meta;
+    const meta = this.#host.meta;
     if (meta !== null) {
       const same = (a: readonly number[], b: readonly number[]) =>
         a.length === b.length && a.every((d, i) => d === b[i]);
@@ -109,7 +155,7 @@ export class OutputStore {
     }
     const n = yPred.shape[0] ?? 0;
     if (n === 0) {
-      this.#meta ??= { yPredRow, yRow, yPredDtype, yDtype };
+      this.#host.meta ??= { yPredRow, yRow, yPredDtype, yDtype };
       return;
     }
     const chunk = tf.keep(
@@ -123,7 +169,7 @@ export class OutputStore {
         ),
       ),
     );
-    this.#meta ??= { yPredRow, yRow, yPredDtype, yDtype };
+    this.#host.meta ??= { yPredRow, yRow, yPredDtype, yDtype };
     this.#pending.push(chunk);
     this.#rows += n;
     if (this.#pending.length >= MAX_CHUNKS) {
@@ -135,86 +181,74 @@ export class OutputStore {
 
   /** Reads every pending batch back (one `await data()`) and returns all outputs since the last reset. */
   async read(): Promise<Outputs> {
-    if (this.#pending.length > 0) {
-      const chunks = this.#pending;
-      this.#pending = [];
-      this.#reads = this.#fold(chunks, this.#reads);
-    }
+    this.#reads = this.#foldPending(this.#reads);
     await this.#reads;
-    const meta = this.#meta ?? { yPredRow: [], yRow: [], yPredDtype: 'float32', yDtype: 'float32' };
-    return { rows: this.#hostRows, yPred: this.#yPred.view(), y: this.#y.view(), ...meta };
+    const host = this.#host;
+    const meta = host.meta ?? { yPredRow: [], yRow: [], yPredDtype: 'float32', yDtype: 'float32' };
+    return { rows: host.rows, yPred: host.yPred.view(), y: host.y.view(), ...meta };
   }
 
-  async #fold(chunks: tf.Tensor[], previous: Promise<unknown>): Promise<void> {
-    const generation = this.#generation;
-    this.#inFlight += 1;
-    const flat = chunks.length === 1 ? chunks[0]! : tf.concat(chunks);
-    try {
-      const data = await flat.data();
-      await previous.catch(() => undefined);
-      if (generation !== this.#generation || this.#meta === null) return;
-      const wPred = size(this.#meta.yPredRow);
-      const wY = size(this.#meta.yRow);
-      const rows = flat.shape[0]!;
-      const width = wPred + wY;
-      this.#yPred.reserve(rows * wPred);
-      this.#y.reserve(rows * wY);
-      const p = this.#yPred.data;
-      const t = this.#y.data;
-      let pi = this.#yPred.length;
-      let ti = this.#y.length;
-      if (wPred === 1 && wY === 1) {
-        for (let r = 0; r < rows; r++) {
-          p[pi++] = data[2 * r]!;
-          t[ti++] = data[2 * r + 1]!;
+  /**
+   * Moves the pending batches into one read that appends them to the host rows they belong to once the reads before
+   * it have, then calls `onFolded` synchronously. Returns that read, or `previous` when there is nothing to read and
+   * nobody to call.
+   */
+  #foldPending(previous: Promise<unknown>, onFolded?: (host: HostRows) => void): Promise<unknown> {
+    const chunks = this.#pending;
+    if (chunks.length === 0 && onFolded === undefined) return previous;
+    this.#pending = [];
+    const host = this.#host;
+    return (async () => {
+      const flat = chunks.length === 0 ? null : chunks.length === 1 ? chunks[0]! : tf.concat(chunks);
+      try {
+        const data = flat === null ? null : await flat.data();
+        await previous.catch(() => undefined);
+        if (flat !== null && data !== null && host.meta !== null) {
+          host.rows += appendRows(host.yPred, host.y, data, flat.shape[0]!, host.meta);
         }
-      } else {
-        for (let r = 0; r < rows; r++) {
-          const o = r * width;
-          for (let j = 0; j < wPred; j++) p[pi++] = data[o + j]!;
-          for (let j = 0; j < wY; j++) t[ti++] = data[o + wPred + j]!;
-        }
+        onFolded?.(host);
+      } finally {
+        if (flat !== null && flat !== chunks[0]) flat.dispose();
+        for (const chunk of chunks) chunk.dispose();
       }
-      this.#yPred.length = pi;
-      this.#y.length = ti;
-      this.#hostRows += rows;
-    } finally {
-      this.#inFlight -= 1;
-      if (flat !== chunks[0]) flat.dispose();
-      for (const chunk of chunks) chunk.dispose();
-    }
+    })();
   }
 
   /** Disposes the pending batches and forgets every output; a read in flight is discarded. */
   reset(): void {
-    this.#generation += 1;
     for (const chunk of this.#pending) chunk.dispose();
     this.#pending = [];
     this.#rows = 0;
-    this.#hostRows = 0;
-    this.#yPred.length = 0;
-    this.#y.length = 0;
-    this.#meta = null;
-  }
-
-  /** The stored outputs as plain data, or null when there are none; call after {@link read}. */
-  snapshot(): OutputsState | null {
-    if (this.#pending.length > 0 || this.#inFlight > 0) {
-      throw new Error(`${this.#owner}.stateDict(): outputs are still on the device; read them back first.`);
-    }
-    if (this.#meta === null) return null;
-    return {
-      yPred: Array.from(this.#yPred.view()),
-      y: Array.from(this.#y.view()),
-      yPredRow: [...this.#meta.yPredRow],
-      yRow: [...this.#meta.yRow],
-      yPredDtype: this.#meta.yPredDtype,
-      yDtype: this.#meta.yDtype,
-    };
+    this.#host = emptyHost();
   }
 
   /**
-   * Checks saved outputs (null or what {@link snapshot} returned) without changing anything, and returns the function
+   * The stored outputs as they are at the call, as plain data for a state dict (null when there are none). Like
+   * {@link read} it moves the pending batches into one read (`await data()`), and copies the rows the moment that
+   * read has appended them, before any later read, from the rows of the call even if a reset comes meanwhile. So
+   * appends, reads and resets after the call do not change the result.
+   */
+  capture(): Promise<OutputsState | null> {
+    let state: OutputsState | null = null;
+    const meta = this.#host.meta; // set by the first batch, which may come before the read resolves
+    const copy = ({ yPred, y }: HostRows) => {
+      if (meta === null) return;
+      state = {
+        yPred: Array.from(yPred.view()),
+        y: Array.from(y.view()),
+        yPredRow: [...meta.yPredRow],
+        yRow: [...meta.yRow],
+        yPredDtype: meta.yPredDtype,
+        yDtype: meta.yDtype,
+      };
+    };
+    const folded = this.#foldPending(this.#reads, copy);
+    this.#reads = folded;
+    return folded.then(() => state);
+  }
+
+  /**
+   * Checks saved outputs (null or what {@link capture} resolved to) without changing anything, and returns the function
    * that replaces the stored outputs with them. `rowRule` may restrict the row shapes (e.g. binary scores: `[]`).
    */
   planRestore(where: string, key: string, value: unknown, rowRule?: (row: number[]) => boolean): () => void {
@@ -247,15 +281,16 @@ export class OutputStore {
     checkInteger(where, `the number of rows in ${entry('yPred')}`, rows, { min: 0 });
     return () => {
       this.reset();
-      this.#meta = { yPredRow, yRow, yPredDtype, yDtype };
-      this.#yPred.reserve(yPred.length);
-      this.#yPred.data.set(yPred);
-      this.#yPred.length = yPred.length;
-      this.#y.reserve(y.length);
-      this.#y.data.set(y);
-      this.#y.length = y.length;
+      const host = this.#host;
+      host.meta = { yPredRow, yRow, yPredDtype, yDtype };
+      host.yPred.reserve(yPred.length);
+      host.yPred.data.set(yPred);
+      host.yPred.length = yPred.length;
+      host.y.reserve(y.length);
+      host.y.data.set(y);
+      host.y.length = y.length;
+      host.rows = rows;
       this.#rows = rows;
-      this.#hostRows = rows;
     };
   }
 }

@@ -76,7 +76,6 @@ export class LabelCheck {
   readonly #owner: string;
   /** Keyed by subject and rule: one subject may be checked against two rules (index and one-hot targets). */
   readonly #entries = new Map<string, Entry>();
-  #generation = 0;
   #reads: Promise<unknown> = Promise.resolve();
 
   /** @param owner the metric's name, used in error messages. */
@@ -137,34 +136,34 @@ export class LabelCheck {
 
   /** Reads the device stats back (one `await data()` for all entries) into the host values. */
   async #read(): Promise<void> {
-    const pending = [...this.#entries.values()].filter((entry) => entry.device !== null);
-    if (pending.length > 0) {
-      const tensors = pending.map((entry) => entry.device as tf.Tensor);
-      for (const entry of pending) entry.device = null;
-      const generation = this.#generation;
-      const previous = this.#reads;
-      this.#reads = (async () => {
-        const flat = tensors.length === 1 ? tensors[0]! : tf.concat(tensors);
-        try {
-          const data = await flat.data();
-          await previous.catch(() => undefined);
-          if (generation !== this.#generation) return;
-          pending.forEach((entry, i) => {
-            const d = (k: number) => data[6 * i + k]!;
-            entry.nonFinite += d(0);
-            entry.min = Math.min(entry.min, d(1));
-            entry.max = Math.max(entry.max, -d(2));
-            entry.nonInteger += d(3);
-            entry.nonIntegerMin = Math.min(entry.nonIntegerMin, d(4));
-            entry.nonIntegerMax = Math.max(entry.nonIntegerMax, -d(5));
-          });
-        } finally {
-          if (flat !== tensors[0]) flat.dispose();
-          for (const tensor of tensors) tensor.dispose();
-        }
-      })();
-    }
+    this.#reads = this.#foldPending(this.#reads);
     await this.#reads;
+  }
+
+  /**
+   * Moves the device stats into one read that folds them into the host stats of the entries they came from (after a
+   * reset those are no longer this check's: nothing visible changes) once the reads before it have, then calls
+   * `onFolded` synchronously. Returns that read, or `previous` when there is nothing to read and nobody to call.
+   */
+  #foldPending(previous: Promise<unknown>, onFolded?: () => void): Promise<unknown> {
+    const pending = [...this.#entries.values()].filter((entry) => entry.device !== null);
+    if (pending.length === 0 && onFolded === undefined) return previous;
+    const tensors = pending.map((entry) => entry.device as tf.Tensor);
+    for (const entry of pending) entry.device = null;
+    return (async () => {
+      const flat = tensors.length === 0 ? null : tensors.length === 1 ? tensors[0]! : tf.concat(tensors);
+      try {
+        const data = flat === null ? [] : await flat.data();
+        await previous.catch(() => undefined);
+        pending.forEach((entry, i) => {
+          foldStats(entry, data, 6 * i);
+        });
+        onFolded?.();
+      } finally {
+        if (flat !== null && flat !== tensors[0]) flat.dispose();
+        for (const tensor of tensors) tensor.dispose();
+      }
+    })();
   }
 
   /**
@@ -173,7 +172,34 @@ export class LabelCheck {
    */
   async verify(): Promise<void> {
     await this.#read();
-    for (const { subject, rule, ...stats } of this.#entries.values()) {
+    this.#throwIfBad([...this.#entries.values()]);
+  }
+
+  /**
+   * Like {@link verify}, for the labels added up to this call (a metric's `stateDict()` uses it): the stats are
+   * checked the moment the read started now has folded them in, before any later read, for the entries of the call
+   * even if a reset comes meanwhile. Labels added and resets after the call do not change the outcome.
+   */
+  capture(): Promise<void> {
+    const entries = [...this.#entries.values()];
+    let outcome: RangeError | null = null;
+    const check = () => {
+      try {
+        this.#throwIfBad(entries);
+      } catch (error) {
+        outcome = error as RangeError;
+      }
+    };
+    const folded = this.#foldPending(this.#reads, check);
+    this.#reads = folded;
+    return folded.then(() => {
+      if (outcome !== null) throw outcome;
+    });
+  }
+
+  /** Throws the RangeError of the first entry whose stats broke its rule. */
+  #throwIfBad(entries: readonly Entry[]): void {
+    for (const { subject, rule, ...stats } of entries) {
       const got = badValues(stats, rule.bound);
       if (got !== null) throw new RangeError(labelErrorMessage(this.#owner, subject, rule.expected, got, rule.fix));
     }
@@ -181,10 +207,20 @@ export class LabelCheck {
 
   /** Disposes the device stats and forgets every entry; a read in flight is discarded. */
   reset(): void {
-    this.#generation += 1;
     for (const entry of this.#entries.values()) entry.device?.dispose();
     this.#entries.clear();
   }
+}
+
+/** Folds six device stats (`data[offset ..]`) into `stats`: counts add up, extremes take the minimum or maximum. */
+function foldStats(stats: typeof EMPTY, data: ArrayLike<number>, offset: number): void {
+  const d = (k: number) => data[offset + k]!;
+  stats.nonFinite += d(0);
+  stats.min = Math.min(stats.min, d(1));
+  stats.max = Math.max(stats.max, -d(2));
+  stats.nonInteger += d(3);
+  stats.nonIntegerMin = Math.min(stats.nonIntegerMin, d(4));
+  stats.nonIntegerMax = Math.max(stats.nonIntegerMax, -d(5));
 }
 
 const EMPTY = {

@@ -20,10 +20,12 @@ export type SumsState = Record<string, { shape: number[]; values: number[] }>;
 /** A metric's remembered input kind: `{ kind, numClasses }`, or null before the first update. */
 export type KindState = { kind: ClassificationKind; numClasses: number } | null;
 
-/** Reads every device sum back (one `await data()`) and returns them as plain data. */
-export async function readSums(state: DeviceState): Promise<SumsState> {
-  await state.read();
-  return state.snapshot();
+/**
+ * The device sums as they are at the call, as plain data (one `await data()`): what a metric's `stateDict()` saves.
+ * Updates and resets after the call do not change the result ({@link DeviceState.capture}).
+ */
+export function captureSums(state: DeviceState): Promise<SumsState> {
+  return state.capture();
 }
 
 /**

@@ -23,6 +23,7 @@ import { MeanAbsoluteRelativeError } from './regression/mean-absolute-relative-e
 import { MedianAbsoluteError } from './regression/median-absolute-error';
 import { PearsonCorrelation } from './regression/pearson-correlation';
 import { R2Score } from './regression/r2-score';
+import { expectCapturedAtCall } from './state-dict.test-util';
 import { PSNR } from './vision/psnr';
 import { SSIM } from './vision/ssim';
 
@@ -227,6 +228,17 @@ describe('regression, vision, general and text metrics', () => {
         first.reset();
         expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
       });
+
+      it.skipIf(c.name === 'Frequency')(
+        'stateDict() takes the state at the call: an update or a reset before it resolves does not change it',
+        async () => {
+          const inputs = c.inputs();
+          const twin = c.make();
+          for (const input of inputs.slice(0, 2)) await twin.update(input);
+          const expected = JSON.parse(JSON.stringify(await twin.stateDict()));
+          await expectCapturedAtCall(c.make, inputs, 2, expected);
+        },
+      );
 
       it('loadStateDict checks everything before changing anything, naming the class', async () => {
         const metric = c.make();

@@ -4,7 +4,7 @@ import { DeviceState } from './device-state';
 import { type PredictionPair, toPair } from './inputs';
 import { LabelCheck, zeroOneRule } from './label-check';
 import { Metric, NotComputableError } from './metric';
-import { checkCount, checkSums, markLoaded, planLoad, readSums, type SumsState } from './metric-state';
+import { captureSums, checkCount, checkSums, markLoaded, planLoad, type SumsState } from './metric-state';
 
 /** Options of {@link MultiLabelConfusionMatrix}. */
 export interface MultiLabelConfusionMatrixOptions {
@@ -123,8 +123,10 @@ export class MultiLabelConfusionMatrix extends Metric<PredictionPair, number[][]
 
   /** The sums and counts as plain data (reads back once; throws if a bad value was seen). */
   override async stateDict(): Promise<MultiLabelConfusionMatrixStateDict> {
-    await this.#labels.verify();
-    return { numExamples: this.#numExamples, positions: this.#positions, sums: await readSums(this.#state) };
+    const numExamples = this.#numExamples; // captured at the call, with the sums and the label check
+    const positions = this.#positions;
+    const [, sums] = await Promise.all([this.#labels.capture(), captureSums(this.#state)]);
+    return { numExamples, positions, sums };
   }
 
   /** Restores the state; checks all of it first. */

@@ -4,7 +4,15 @@ import { DeviceState } from './device-state';
 import { type ClassificationKind, checkSameKind, classificationBatch, type PredictionPair, toPair } from './inputs';
 import { LabelCheck, targetRule } from './label-check';
 import { Metric, NotComputableError } from './metric';
-import { checkKind, checkSums, type KindState, markLoaded, planLoad, readSums, type SumsState } from './metric-state';
+import {
+  captureSums,
+  checkKind,
+  checkSums,
+  type KindState,
+  markLoaded,
+  planLoad,
+  type SumsState,
+} from './metric-state';
 
 /**
  * How {@link Precision} and {@link Recall} combine classes: `false` gives one value per class (an array; a number
@@ -160,8 +168,10 @@ export abstract class PrecisionRecallBase extends Metric<PredictionPair, number 
    * epoch's value exactly. Reads the sums back once (`await data()`), and throws like `compute()` for a bad label.
    */
   override async stateDict(): Promise<PrecisionRecallStateDict> {
-    await this.#labels.verify();
-    return { isUpdated: this.#isUpdated, kind: this.#kind, sums: await readSums(this.#state) };
+    const isUpdated = this.#isUpdated; // captured at the call, with the sums and the label check
+    const kind = this.#kind === null ? null : { ...this.#kind };
+    const [, sums] = await Promise.all([this.#labels.capture(), captureSums(this.#state)]);
+    return { isUpdated, kind, sums };
   }
 
   /** Restores a {@link stateDict}; checks all of it first (entry names, shapes for the saved kind, finite values). */

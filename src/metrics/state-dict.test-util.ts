@@ -1,4 +1,5 @@
 // Test support for metric state dicts (not a test itself, not exported from the package).
+import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
 import type { Metric } from './metric';
 
@@ -45,6 +46,7 @@ export async function expectMidEpochRoundTrip<T>(
   const first = make();
   for (const batch of batches.slice(0, k)) await first.update(batch as never);
   const saved = JSON.parse(JSON.stringify(await first.stateDict()));
+  await expectCapturedAtCall(make, batches, k, saved);
   expect(structuredClone(saved)).toEqual(saved);
   const resumed = make();
   await resumed.loadStateDict(saved);
@@ -56,4 +58,38 @@ export async function expectMidEpochRoundTrip<T>(
   expect(await resumed.compute()).toEqual(value);
   expect(nearlyEqual(value, uninterrupted), `${JSON.stringify(value)} vs ${JSON.stringify(uninterrupted)}`).toBe(true);
   return value;
+}
+
+/**
+ * The capture contract of `Stateful`: `stateDict()` takes the state at the call, even when it resolves later. Two
+ * metrics take `k` batches; one is updated with the next batch, the other reset and updated, right after calling
+ * `stateDict()` and before it resolves (as training goes on while a background checkpoint is written): both state
+ * dicts must equal `expected` (the state dict after `k` batches, through JSON). Leaves no tensor behind.
+ */
+export async function expectCapturedAtCall(
+  make: () => Metric<any, unknown>,
+  batches: readonly unknown[],
+  k: number,
+  expected: unknown,
+): Promise<void> {
+  const next = batches[k] ?? batches[0];
+  const updated = make();
+  const reset = make();
+  for (const batch of batches.slice(0, k)) {
+    await updated.update(batch as never);
+    await reset.update(batch as never);
+  }
+  const before = tf.memory().numTensors;
+  const whileUpdated = updated.stateDict();
+  const pendingUpdate = updated.update(next as never); // called before the state dict resolves
+  const whileReset = reset.stateDict();
+  reset.reset();
+  const pendingReset = reset.update(next as never);
+  await pendingUpdate;
+  await pendingReset;
+  expect(JSON.parse(JSON.stringify(await whileUpdated))).toEqual(expected);
+  expect(JSON.parse(JSON.stringify(await whileReset))).toEqual(expected);
+  updated.reset();
+  reset.reset();
+  expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
 }

@@ -4,7 +4,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { DeviceState } from './device-state';
 import { LabelCheck, type LabelRule } from './label-check';
 import { Metric, NotComputableError } from './metric';
-import { checkSumsStateDict, markLoaded, planLoad, readSums, type SumsStateDict } from './metric-state';
+import { captureSums, checkSumsStateDict, markLoaded, planLoad, type SumsStateDict } from './metric-state';
 
 /**
  * A metric that is `sum / count`: each `update` adds a batch's sum (a scalar tensor, never read back) and its number
@@ -84,14 +84,14 @@ export abstract class SumCountMetric<In> extends Metric<In, number> {
 
   /**
    * The example count and device sums as plain data, so that a resumed run continues this epoch's value exactly.
-   * Reads the sums back once (`await data()`), and throws like `compute()` for a bad label.
+   * Captured at the call (see `Stateful`): updates made before it resolves do not change it. Reads the sums back once
+   * (`await data()`), and throws like `compute()` for a bad label.
    */
   override async stateDict(): Promise<SumsStateDict & Record<string, unknown>> {
     const extra = this.extraState();
     const numExamples = this.#numExamples;
-    const sums = readSums(this.#state);
-    await this.#labels?.verify();
-    return { numExamples, sums: await sums, ...extra };
+    const [sums] = await Promise.all([captureSums(this.#state), this.#labels?.capture()]);
+    return { numExamples, sums, ...extra };
   }
 
   /** Restores a {@link stateDict}; checks all of it first (count, entry names, shapes, finite values). */

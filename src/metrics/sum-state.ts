@@ -68,9 +68,15 @@ export class SumState<S extends string, C extends string> {
     return { sums, counts };
   }
 
-  /** Every sum and counter as plain numbers (reads the sums back). */
+  /**
+   * Every sum and counter as plain numbers, as they are at the call (reads the sums back; updates and resets after
+   * the call do not change it).
+   */
   async stateDict(): Promise<SumStateDict<S, C>> {
-    const { sums, counts } = await this.read();
+    const counts = { ...this.#counts };
+    const values = await this.#device.capture();
+    const sums = {} as Record<S, number>;
+    for (const name of this.#sumNames) sums[name] = values[name]?.values[0] ?? 0;
     return { ...sums, ...counts };
   }
 

@@ -1,9 +1,16 @@
 // IndexedDBSaver: checkpoints in two object stores (metadata apart from weights), each written in one transaction,
 // guarded by a Web Lock. A little over 400 lines: one class whose transaction, lock and read paths share private state.
 import { promisifyRequest } from 'idb-keyval';
-import { checkBoolean, checkFunction, checkOptions, checkString } from '../internal';
-import { CorruptDataError, decodeCheckpoint, encodeCheckpoint } from './encoding';
+import { checkBoolean, checkFunction, checkOptions, checkString, yieldToEventLoop } from '../internal';
+import { type AnyTypedArray, CorruptDataError, decodeCheckpoint, encodeCheckpoint } from './encoding';
 import { CheckpointError } from './errors';
+import {
+  CheckpointWriter,
+  openCheckpointDatabase,
+  type RecordLayout,
+  type WriteRequest,
+  writeCheckpointRecords,
+} from './indexeddb-records';
 import { latestCheckpoint } from './latest';
 import {
   type CheckpointInfo,
@@ -22,6 +29,13 @@ const HEADER_INDEX = -1;
 const FORMAT = 1;
 /** Waits between attempts at the store's Web Lock before reporting it as held elsewhere (about 1 s in all). */
 const LOCK_RETRY_DELAYS_MS = [0, 50, 150, 300, 500];
+const LAYOUT: RecordLayout = { meta: META, data: DATA, headerIndex: HEADER_INDEX };
+/** Copies for the storage Worker are made this many bytes at a time... */
+const COPY_SLICE_BYTES = 4 * 1024 * 1024;
+/** ...yielding to the event loop once this much time has passed, so that no task of the page runs long. */
+const COPY_BUDGET_MS = 8;
+/** Checkpoints this large or larger go through the storage Worker (see the `worker` option). */
+const WORKER_MIN_BYTES = 1024 * 1024;
 
 /** One record of the 'meta' store: all that listing needs, never the weights. */
 interface MetaRecord {
@@ -44,6 +58,14 @@ export interface IndexedDBSaverOptions {
   lock?: boolean;
   /** Where to report damaged checkpoints skipped by `latest()`; defaults to `console.warn`. */
   onWarning?: (message: string) => void;
+  /**
+   * Write checkpoints of 1 MiB or more in a storage Worker (default: true on a page's main thread, false in a Worker,
+   * where there is no page to keep responsive). The page then only copies the typed arrays (in slices, yielding
+   * between them) and transfers the copies; serializing them for IndexedDB and writing happen in the Worker. Smaller
+   * checkpoints are written on the calling thread, where their structured clone takes less than the Worker's round
+   * trip (bench/RESULTS.md). Where Workers cannot be made, saves are written on the calling thread.
+   */
+  worker?: boolean;
 }
 
 const isMetaRecord = (value: unknown): value is MetaRecord => {
@@ -58,6 +80,25 @@ const isMetaRecord = (value: unknown): value is MetaRecord => {
     record.buffers >= 0
   );
 };
+
+/** A read the browser failed (the request's error), told apart from the records it returns. */
+class Unreadable {
+  constructor(readonly error: unknown) {}
+}
+
+/**
+ * Resolves with the request's result, or with an {@link Unreadable} holding its error: the error is handled (its
+ * default, aborting the transaction, prevented) so that the rest of the transaction still reads.
+ */
+const resultOrUnreadable = <T>(request: IDBRequest<T>): Promise<T | Unreadable> =>
+  new Promise((resolve) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = (event) => {
+      event.preventDefault();
+      event.stopPropagation();
+      resolve(new Unreadable(request.error));
+    };
+  });
 
 const keyRange = (filename: string): IDBKeyRange =>
   IDBKeyRange.bound([filename, HEADER_INDEX], [filename, Number.POSITIVE_INFINITY]);
@@ -101,17 +142,27 @@ export class IndexedDBSaver implements Saver {
   /** The Web Lock name guarding writes to the database. */
   readonly lockName: string;
   readonly #useLock: boolean;
+  readonly #useWorker: boolean;
   readonly #warn: (message: string) => void;
   #db: Promise<IDBDatabase> | null = null;
+  /** The storage Worker, made at the first save; null until then, or when saves go on this thread. */
+  #writer: CheckpointWriter | null = null;
+  /** True once making (or using) the storage Worker failed: saves then go on this thread. */
+  #writerUnavailable = false;
   #release: (() => void) | null = null;
   #lockPending: Promise<() => void> | null = null;
 
   constructor(dbName = 'kindling', options: IndexedDBSaverOptions = {}) {
     const where = 'IndexedDBSaver';
     this.dbName = checkString(where, 'argument dbName', dbName);
-    const { lock = true, onWarning } = checkOptions(where, options, ['lock', 'onWarning']);
+    const { lock = true, onWarning, worker } = checkOptions(where, options, ['lock', 'onWarning', 'worker']);
     this.lockName = `kindling:${dbName}`;
     this.#useLock = checkBoolean(where, 'option lock', lock);
+    this.#useWorker = checkBoolean(
+      where,
+      'option worker',
+      worker ?? (typeof document !== 'undefined' && typeof Worker === 'function'),
+    );
     this.#warn =
       onWarning === undefined
         ? (message) => console.warn(message)
@@ -119,7 +170,8 @@ export class IndexedDBSaver implements Saver {
   }
 
   /**
-   * Stores `data` under `filename` in one transaction, replacing a checkpoint of that name.
+   * Stores `data` under `filename` in one transaction, replacing a checkpoint of that name; with the `worker` option
+   * (the default on a page), in the storage Worker. The typed arrays of `data` are neither changed nor detached.
    * Rejects with CheckpointError `QUOTA_EXCEEDED` when storage is full and `LOCKED` when another tab holds the store.
    */
   async save(data: unknown, filename: string, metadata?: SaveMetadata): Promise<void> {
@@ -134,19 +186,50 @@ export class IndexedDBSaver implements Saver {
       metadata,
       buffers: encoded.views.length,
     };
+    const request: WriteRequest = {
+      dbName: this.dbName,
+      filename,
+      header: encoded.header,
+      views: encoded.views,
+      meta: record,
+    };
     try {
-      await this.#transact('readwrite', (tx) => {
-        const store = tx.objectStore(DATA);
-        store.delete(keyRange(filename));
-        store.put(encoded.header, [filename, HEADER_INDEX]);
-        encoded.views.forEach((view, index) => {
-          store.put(view, [filename, index]);
-        });
-        tx.objectStore(META).put(record, filename);
-      });
+      const writer = encoded.bytes >= WORKER_MIN_BYTES ? this.#storageWriter() : null;
+      let written = false;
+      if (writer !== null) {
+        try {
+          // The Worker gets buffers this saver owns: copies (the caller's arrays, e.g. a tfjs backend's, stay intact).
+          await writer.write({ ...request, views: await copyInSlices(encoded.views) });
+          written = true;
+        } catch (error) {
+          // A write the Worker refused (quota, ...) or a saver closed meanwhile fails the save. A Worker that could
+          // not run (e.g. a Content-Security-Policy forbidding blob: Workers) or died: this thread writes instead
+          // (the same records: a write the Worker had committed is replaced by the same checkpoint).
+          if (writer.failure === null || writer.stopped) throw error;
+          this.#storageWriter(); // warns once and writes on this thread from now on
+        }
+      }
+      if (!written) await writeCheckpointRecords(await this.#open(), request, LAYOUT);
     } catch (error) {
       throw await this.#saveError(error, filename, encoded.bytes);
     }
+  }
+
+  /** The storage Worker, made on first use; null when saves are written on this thread. */
+  #storageWriter(): CheckpointWriter | null {
+    if (!this.#useWorker) return null;
+    if (this.#writer?.failure) {
+      this.#warn(
+        `IndexedDBSaver: ${this.#writer.failure.message}; checkpoints of database '${this.dbName}' are written on the page's thread from now on.`,
+      );
+      this.#writer = null;
+      this.#writerUnavailable = true;
+    }
+    if (this.#writer === null && !this.#writerUnavailable) {
+      this.#writer = CheckpointWriter.create(LAYOUT);
+      this.#writerUnavailable = this.#writer === null;
+    }
+    return this.#writer;
   }
 
   /**
@@ -266,9 +349,14 @@ export class IndexedDBSaver implements Saver {
     this.#release?.();
   }
 
-  /** Releases the lock and closes the database connection; the saver reopens it on next use. */
+  /**
+   * Releases the lock, stops the storage Worker (a save still in flight there rejects) and closes the database
+   * connection; the saver reopens what it needs on next use.
+   */
   async close(): Promise<void> {
     this.releaseLock();
+    this.#writer?.terminate();
+    this.#writer = null;
     const db = this.#db;
     this.#db = null;
     if (db !== null) (await db.catch(() => null))?.close();
@@ -280,14 +368,22 @@ export class IndexedDBSaver implements Saver {
 
   async #read(filename: string, where: string): Promise<StoredCheckpoint> {
     let meta: unknown;
-    let values: unknown[];
+    let values: unknown[] | Unreadable;
     try {
-      [meta, values] = await this.#transact('readonly', (tx) =>
-        Promise.all([
-          promisifyRequest(tx.objectStore(META).get(filename)),
-          promisifyRequest(tx.objectStore(DATA).getAll(keyRange(filename))),
-        ]),
-      );
+      const db = await this.#open();
+      const tx = db.transaction([META, DATA], 'readonly');
+      const done = transactionDone(tx);
+      [meta, values] = await Promise.all([
+        promisifyRequest(tx.objectStore(META).get(filename)),
+        resultOrUnreadable(tx.objectStore(DATA).getAll(keyRange(filename))),
+      ]).catch(async (error: unknown) => {
+        await done.catch(() => {});
+        throw error;
+      });
+      // Chromium aborts the transaction after a record it could not read, whatever the request's handler did.
+      await done.catch((error: unknown) => {
+        if (!(values instanceof Unreadable)) throw error;
+      });
     } catch (error) {
       throw new CheckpointError(
         `${where}: could not read checkpoint '${filename}' from database '${this.dbName}': ${String(error)}.`,
@@ -299,6 +395,11 @@ export class IndexedDBSaver implements Saver {
         `${where}: checkpoint '${filename}' in database '${this.dbName}' is damaged (${detail}) and cannot be loaded; other checkpoints are unaffected. Remove it with saver.remove('${filename}').`,
         { code: 'CORRUPT' },
       );
+    if (values instanceof Unreadable) {
+      // The records are there but the browser cannot read them back, e.g. Chromium's "Failed to read large IndexedDB
+      // value" for a value whose blob was cut short (see README): damaged like a missing record, never partly loaded.
+      throw corrupt(`its data could not be read back: ${String(values.error)}`);
+    }
     if (meta === undefined) {
       if (values.length > 0) throw corrupt('its entry in the meta store is missing');
       const names = await this.list().catch(() => []);
@@ -365,7 +466,7 @@ export class IndexedDBSaver implements Saver {
   }
 
   #open(): Promise<IDBDatabase> {
-    this.#db ??= openDatabase(this.dbName).then(
+    this.#db ??= openCheckpointDatabase(this.dbName, LAYOUT).then(
       (db) => {
         db.onclose = () => {
           this.#db = null;
@@ -411,21 +512,24 @@ export class IndexedDBSaver implements Saver {
   }
 }
 
-/** Opens (creating or upgrading as needed) a database holding the 'meta' and 'data' stores. */
-async function openDatabase(name: string): Promise<IDBDatabase> {
-  const open = (version?: number) => {
-    const request = version === undefined ? indexedDB.open(name) : indexedDB.open(name, version);
-    request.onupgradeneeded = () => {
-      const db = request.result;
-      if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
-      if (!db.objectStoreNames.contains(DATA)) db.createObjectStore(DATA);
-    };
-    return promisifyRequest(request);
-  };
-  const db = await open();
-  if (db.objectStoreNames.contains(META) && db.objectStoreNames.contains(DATA)) return db;
-  // The database exists without our stores (made by other code): add them in a version upgrade.
-  const version = db.version + 1;
-  db.close();
-  return open(version);
+/**
+ * Copies typed arrays into new ones (buffers the caller may transfer), a few megabytes at a time, yielding to the
+ * event loop whenever a few milliseconds have passed, so that copying a large checkpoint adds no long task.
+ */
+async function copyInSlices(views: readonly AnyTypedArray[]): Promise<AnyTypedArray[]> {
+  const copies: AnyTypedArray[] = [];
+  let since = performance.now();
+  for (const view of views) {
+    const copy = new (view.constructor as new (length: number) => AnyTypedArray)(view.length);
+    const step = Math.max(1, Math.floor(COPY_SLICE_BYTES / view.BYTES_PER_ELEMENT));
+    for (let start = 0; start < view.length; start += step) {
+      (copy as Float32Array).set(view.subarray(start, start + step) as Float32Array, start);
+      if (performance.now() - since > COPY_BUDGET_MS) {
+        await yieldToEventLoop();
+        since = performance.now();
+      }
+    }
+    copies.push(copy);
+  }
+  return copies;
 }

@@ -79,13 +79,15 @@ const scores = (values: number[]) => {
 const sorted = async (saver: Saver) => (await saver.list()).sort();
 
 describe.each([
-  ['MemorySaver', async () => new MemorySaver() as Saver],
-  ['DiskSaver', makeDiskSaver as () => Promise<Saver>],
-])('Checkpoint naming and rotation with %s', (_, makeSaver) => {
+  ['MemorySaver', async () => new MemorySaver() as Saver, false],
+  ['DiskSaver', makeDiskSaver as () => Promise<Saver>, false],
+  ['MemorySaver, written in the background', async () => new MemorySaver() as Saver, true],
+  ['DiskSaver, written in the background', makeDiskSaver as () => Promise<Saver>, true],
+])('Checkpoint naming and rotation with %s', (_, makeSaver, isAsync) => {
   it('names by the single key and the iteration, keeps nSaved newest', async () => {
     const saver = await makeSaver();
     const counter = new Counter();
-    const checkpoint = new Checkpoint({ model: counter }, saver, { nSaved: 2 });
+    const checkpoint = new Checkpoint({ model: counter }, saver, { nSaved: 2, async: isAsync });
     await runEpochs(checkpoint, 3, newTrainer(counter));
     expect(await sorted(saver)).toEqual(['model_10.ckpt', 'model_15.ckpt']);
     expect(checkpoint.lastCheckpoint).toBe('model_15.ckpt');
@@ -96,7 +98,7 @@ describe.each([
   it("names 'checkpoint' for several keys, with a prefix, keeping 1 by default", async () => {
     const saver = await makeSaver();
     const a = new Counter();
-    const checkpoint = new Checkpoint({ a, b: new Counter() }, saver, { filenamePrefix: 'run' });
+    const checkpoint = new Checkpoint({ a, b: new Counter() }, saver, { filenamePrefix: 'run', async: isAsync });
     await runEpochs(checkpoint, 2, newTrainer(a));
     expect(await saver.list()).toEqual(['run_checkpoint_10.ckpt']);
     expect(await saver.load('run_checkpoint_10.ckpt')).toEqual({ a: { value: 10 }, b: { value: 0 } });
@@ -105,6 +107,7 @@ describe.each([
   it('ranks by score and keeps the best, removing the lowest after the new one is saved', async () => {
     const saver = await makeSaver();
     const checkpoint = new Checkpoint({ model: new Counter() }, saver, {
+      async: isAsync,
       nSaved: 2,
       scoreFunction: scores([0.5, 0.25, 0.75, 0.1]),
     });
@@ -124,6 +127,7 @@ describe.each([
     const trainer = newTrainer();
     trainer.state.epoch = 7;
     const checkpoint = new Checkpoint({ model: new Counter() }, saver, {
+      async: isAsync,
       filenamePrefix: 'best',
       scoreFunction: scores([0.93125, 3]),
       scoreName: 'acc',

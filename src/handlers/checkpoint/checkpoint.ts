@@ -22,6 +22,7 @@ import {
   describeValue,
   failRange,
   failType,
+  isThenable,
 } from '../../internal';
 import type { SaveMetadata, Saver } from '../../storage';
 import { EventHandler } from '../attachable';
@@ -32,7 +33,7 @@ import {
   type Placeholder,
   parsePattern,
 } from './filename';
-import { findNonFinite } from './finite';
+import { findNonFinite, findNonFiniteWeights } from './finite';
 import {
   type Checkpointable,
   type Kind,
@@ -41,7 +42,15 @@ import {
   type LoadReport,
   loadObjects,
 } from './load-objects';
-import { modelStateDict, optimizerStateDict } from './tf-state';
+import {
+  captureModel,
+  captureOptimizer,
+  disposeCapture,
+  type ModelCapture,
+  type OptimizerCapture,
+  readModelCapture,
+  readOptimizerCapture,
+} from './tf-state';
 
 /** A score: higher is better. Receives the engine the Checkpoint is attached to. */
 export type ScoreFunction = (engine: Engine<any, any>) => number | Promise<number>;
@@ -68,6 +77,12 @@ export interface CheckpointOptions {
   includeSelf?: boolean;
   /** On equal priority, replace the kept checkpoint with the newer one (default false: keep the first). */
   greaterOrEqual?: boolean;
+  /**
+   * Write in the background (default false): at its event the Checkpoint only takes a snapshot that later steps
+   * cannot change (clones of the weights and optimizer slots, every `stateDict()` called) and training goes on at
+   * once; reading back and writing happen meanwhile. See {@link Checkpoint} for when it pays off.
+   */
+  async?: boolean;
 }
 
 /** Events of {@link Checkpoint}: `SAVED_CHECKPOINT` fires on the engine after each save (`state.savedCheckpoint` counts them). */
@@ -90,6 +105,38 @@ interface SavedItem {
   filename: string;
 }
 
+/** What one checkpoint event decided: the file, its metadata, and the kept list once it is saved. */
+interface SavePlan {
+  filename: string;
+  metadata: SaveMetadata;
+  /** The kept checkpoints once this one is saved, lowest priority first. */
+  saved: SavedItem[];
+  /** The file this one displaces, removed after it is saved; null when none. */
+  evicted: string | null;
+}
+
+/** One object's state as taken at the event: a tfjs capture (read back later) or what its `stateDict()` returned. */
+type TakenState = ModelCapture | OptimizerCapture | { kind: 'stateful'; value: unknown };
+
+/** Reads one taken state back: a capture's tensors (`await data()`, freeing the clones), or the awaited stateDict(). */
+function readTaken(taken: TakenState): Promise<unknown> {
+  if (taken.kind === 'model') return readModelCapture(taken);
+  if (taken.kind === 'optimizer') return readOptimizerCapture(taken);
+  return Promise.resolve(taken.value);
+}
+
+/** Frees the clones of optimizer captures still under way (a failed snapshot). */
+async function releaseOptimizers(optimizers: readonly [string, Promise<OptimizerCapture>][]): Promise<void> {
+  for (const result of await Promise.allSettled(optimizers.map(([, capture]) => capture))) {
+    if (result.status === 'fulfilled') disposeCapture(result.value);
+  }
+}
+
+/** Frees the clones of every taken capture (those already read are freed already). */
+function releaseTaken(taken: Map<string, TakenState>): void {
+  for (const state of taken.values()) if (state.kind !== 'stateful') disposeCapture(state);
+}
+
 const OPTION_NAMES = [
   'filenamePrefix',
   'scoreFunction',
@@ -99,6 +146,7 @@ const OPTION_NAMES = [
   'filenamePattern',
   'includeSelf',
   'greaterOrEqual',
+  'async',
 ] as const;
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object';
@@ -124,14 +172,36 @@ const isSaver = (value: unknown): value is Saver =>
  * `TerminateOnNan`, which stops the run an iteration later, the last finite checkpoint stays the newest.
  * After each save, `CheckpointEvents.SAVED_CHECKPOINT` fires on the engine (registered by `attach`, or on first use).
  *
+ * **Background saves** (`async: true`, for large models): at its event the Checkpoint takes a snapshot and returns to
+ * the loop at once: clones of the model's weights, the optimizer's slots and Adam's accumulators (no copy: a step
+ * assigns new tensors to the variables, so the clones keep the values of this iteration), and every Stateful's
+ * `stateDict()` called right then ({@link Stateful}: it captures its state at the call, even if it resolves later).
+ * Reading back (`await data()`) and writing go on while training continues; `SAVED_CHECKPOINT` fires once the save is
+ * durable, from the background (`checkpoint.lastCheckpoint` names it; `engine.state.iteration` has moved on). The
+ * content is exactly the state at the iteration the file is named after. One save is in flight at a time: a checkpoint
+ * event that comes while one is being written **waits** for it, then takes its snapshot, so every event still
+ * writes its file (the same files as without `async`), device memory holds at most one snapshot, and a save interval
+ * shorter than the write shows as a pause rather than as checkpoints silently skipped. The run does not end
+ * (COMPLETED, TERMINATE, INTERRUPT, an exception, `run()` resolving) before the save in flight is done
+ * ({@link Engine.waitUntil}); a failed background save fails the run like an error in a handler (EXCEPTION_RAISED
+ * handlers, or `run()` rejects). Outside a run `handle()` saves in the foreground. A crash or a closed tab during a
+ * background save leaves the previous checkpoints as they were. The snapshot's clones are freed as they are read,
+ * and on any failure. The NaN guard checks the engine's output at the event and the models' weights on the host once
+ * read back (no device pass over every weight while the loop waits); a non-finite state is not written, as above.
+ * The write needs the event loop (IndexedDB, the storage Worker's reply): a loop that never yields to it (the CPU
+ * backend resolves `data()` in microtasks) leaves the write waiting until the next checkpoint event, which then
+ * pauses as long as a foreground save. Attach an `EventLoopYielder` (a page needs one anyway to stay responsive).
+ *
  * @param toSave the objects to save, by name: Stateful objects, tfjs LayersModels and Optimizers.
  * @param saver where to save: {@link IndexedDBSaver}, {@link MemorySaver}, `DiskSaver` (node) or your own {@link Saver}.
  * @param options filenamePrefix, scoreFunction, scoreName, nSaved (default 1), globalStepTransform, filenamePattern,
- *   includeSelf, greaterOrEqual.
+ *   includeSelf, greaterOrEqual, async (default false).
  *
  * @example
  * const checkpoint = new Checkpoint({ trainer, model, optimizer }, new IndexedDBSaver('run-1'), { nSaved: 2 });
  * checkpoint.attach(trainer, Events.ITERATION_COMPLETED({ every: 500 })); // or trainer.on(event, checkpoint)
+ * // a large model: write in the background while training goes on
+ * new Checkpoint({ trainer, model, optimizer }, saver, { async: true }).attach(trainer, Events.ITERATION_COMPLETED({ every: 100 }));
  * // keep the best model by validation accuracy, named after the trainer's epoch:
  * evaluator.on(Events.COMPLETED, new Checkpoint({ model }, saver, {
  *   filenamePrefix: 'best', scoreName: 'accuracy', globalStepTransform: globalStepFromEngine(trainer),
@@ -164,11 +234,17 @@ export class Checkpoint extends EventHandler implements Stateful {
   readonly includeSelf: boolean;
   /** Whether an equal priority replaces the kept checkpoint (`>=`) instead of keeping the first (`>`). */
   readonly greaterOrEqual: boolean;
+  /** Whether checkpoints are written in the background while training goes on (see {@link Checkpoint}). */
+  readonly async: boolean;
   /** Kept checkpoints, lowest priority first. */
   #saved: SavedItem[] = [];
+  /** Bumped by reset() and loadStateDict(): a save in flight then leaves the kept list alone. */
+  #generation = 0;
   readonly #kinds: ReadonlyMap<string, Kind>;
-  /** Saves run one after another even if `handle` is called without awaiting. */
+  /** Checkpoint events run one after another even if `handle` is called without awaiting. */
   #queue: Promise<void> = Promise.resolve();
+  /** The background save in flight (settles, never rejects, when it is done); resolved when none is. */
+  #inFlight: Promise<void> = Promise.resolve();
 
   constructor(toSave: Record<string, Checkpointable>, saver: Saver, options: CheckpointOptions = {}) {
     super();
@@ -209,6 +285,7 @@ export class Checkpoint extends EventHandler implements Stateful {
           );
     this.includeSelf = checkBoolean(where, 'option includeSelf', given.includeSelf ?? false);
     this.greaterOrEqual = checkBoolean(where, 'option greaterOrEqual', given.greaterOrEqual ?? false);
+    this.async = checkBoolean(where, 'option async', given.async ?? false);
     if (this.includeSelf && 'checkpointer' in toSave) {
       throw new RangeError(
         "Checkpoint: toSave may not have the key 'checkpointer' when includeSelf is true (this Checkpoint's state goes there); rename it.",
@@ -225,9 +302,13 @@ export class Checkpoint extends EventHandler implements Stateful {
     return this.#saved.at(-1)?.filename ?? null;
   }
 
-  /** Forgets the kept checkpoints (the files stay in the saver), e.g. before a new independent run. */
+  /**
+   * Forgets the kept checkpoints (the files stay in the saver), e.g. before a new independent run. A save in flight
+   * still completes, but no longer counts among the kept ones.
+   */
   reset(): void {
     this.#saved = [];
+    this.#generation += 1;
   }
 
   /** `attach(trainer)` saves at every `EPOCH_COMPLETED`; pass e.g. `Events.ITERATION_COMPLETED({ every: 500 })`. */
@@ -253,20 +334,64 @@ export class Checkpoint extends EventHandler implements Stateful {
 
   /**
    * Called by the engine on the event it was added on: saves a checkpoint if its priority earns a place, removes the
-   * one it displaces, and fires `CheckpointEvents.SAVED_CHECKPOINT`.
+   * one it displaces, and fires `CheckpointEvents.SAVED_CHECKPOINT`. With `async` during a run, resolves once the
+   * snapshot is taken (after the save in flight, if any, is done) and the save goes on in the background.
    */
   handle(engine: Engine<any, any>): Promise<void> {
-    const run = this.#queue.then(() => this.#save(engine));
+    const run = this.#queue.then(() => this.#checkpoint(engine));
     this.#queue = run.catch(() => {});
     return run;
   }
 
-  async #save(engine: Engine<any, any>): Promise<void> {
+  async #checkpoint(engine: Engine<any, any>): Promise<void> {
     if (!(engine instanceof Engine)) {
       throw new TypeError(
         `Checkpoint: handle(engine) should be given the Engine it is attached to, got ${describeValue(engine)}.`,
       );
     }
+    await this.#inFlight; // at most one save in flight: an event during a background save waits for it
+    const plan = await this.#plan(engine);
+    if (plan === null) return;
+    const iteration = engine.state.iteration;
+    if (!this.async || !engine.isRunning) {
+      // The NaN guard on the device, on the engine's output and the models' weights, before anything is taken.
+      if (!(await this.#finite(findNonFinite(engine, this.toSave, this.#kinds), iteration))) return;
+      return this.#write(engine, plan, await this.#take(), iteration);
+    }
+    // In the background, the guard checks the engine's output on the device (dispatched now: small) and the models'
+    // weights on the host once the snapshot is read back, which costs the loop no device pass over every weight.
+    const finite = this.#finite(findNonFinite(engine, this.toSave, new Map()), iteration);
+    finite.catch(() => {}); // read below; observed now in case taking the snapshot throws first
+    const taken = await this.#take();
+    const save = finite.then(
+      (ok) => (ok ? this.#write(engine, plan, taken, iteration, true) : releaseTaken(taken)),
+      (error: unknown) => {
+        releaseTaken(taken);
+        throw error;
+      },
+    );
+    this.#inFlight = save.then(
+      () => {},
+      () => {},
+    );
+    engine.waitUntil(save);
+  }
+
+  /**
+   * The NaN guard's verdict on what `found` names (see {@link findNonFinite}): false, with a warning, when something
+   * holds NaN or Inf (such a state is not saved, so it never replaces the last finite checkpoint), true otherwise.
+   */
+  async #finite(found: Promise<string | null>, iteration: number): Promise<boolean> {
+    const nonFinite = await found;
+    if (nonFinite === null) return true;
+    getLogger().warn(
+      `Checkpoint: no checkpoint saved at iteration ${iteration}: NaN or Inf in ${nonFinite}. The last finite checkpoint is kept: ${this.lastCheckpoint ?? 'none yet'}.`,
+    );
+    return false;
+  }
+
+  /** Decides whether this event saves, and under which name; null when it does not. */
+  async #plan(engine: Engine<any, any>): Promise<SavePlan | null> {
     let globalStep: number | null = null;
     if (this.globalStepTransform !== null) {
       globalStep = this.globalStepTransform(engine, engine.lastEventName);
@@ -284,21 +409,13 @@ export class Checkpoint extends EventHandler implements Stateful {
       }
       if (Number.isNaN(priority)) {
         getLogger().warn(`Checkpoint: the score is NaN at iteration ${engine.state.iteration}; no checkpoint saved.`);
-        return;
+        return null;
       }
     } else {
       globalStep ??= engine.state.iteration;
       priority = globalStep;
     }
-    if (!(this.#hasRoom(this.#saved) || this.#beats(priority))) return;
-    // The NaN guard: a state holding NaN or Inf is not saved, so it never replaces the last finite checkpoint.
-    const nonFinite = await findNonFinite(engine, this.toSave, this.#kinds);
-    if (nonFinite !== null) {
-      getLogger().warn(
-        `Checkpoint: no checkpoint saved at iteration ${engine.state.iteration}: NaN or Inf in ${nonFinite}. The last finite checkpoint is kept: ${this.lastCheckpoint ?? 'none yet'}.`,
-      );
-      return;
-    }
+    if (!(this.#hasRoom(this.#saved) || this.#beats(priority))) return null;
 
     const keys = [...this.#kinds.keys()];
     const name = keys.length === 1 ? keys[0]! : 'checkpoint';
@@ -335,32 +452,84 @@ export class Checkpoint extends EventHandler implements Stateful {
     else if (!this.#hasRoom(saved)) evicted = saved.shift()!.filename;
     saved.push({ priority, filename });
     saved.sort((a, b) => a.priority - b.priority);
+    return { filename, metadata, saved, evicted };
+  }
 
+  /**
+   * Takes every object's state now, in one synchronous pass: clones of the model weights, and each Stateful's
+   * `stateDict()` called (each captures its state at the call, and may resolve later; see {@link Stateful}), so that
+   * no promise callback (a metric's read landing, a history delivering values) runs between two of them. Optimizer
+   * slots are cloned once tfjs's async `getWeights()` resolves, which takes only microtasks (no step can come
+   * between). On a failure, frees what was taken and throws.
+   */
+  async #take(): Promise<Map<string, TakenState>> {
+    const taken = new Map<string, TakenState>();
+    const optimizers: [string, Promise<OptimizerCapture>][] = [];
+    try {
+      for (const [key, kind] of this.#kinds) {
+        const object = this.toSave[key];
+        if (kind === 'model') {
+          taken.set(key, captureModel(object as tf.LayersModel));
+        } else if (kind === 'optimizer') {
+          optimizers.push([key, captureOptimizer(object as tf.Optimizer)]);
+          taken.set(key, { kind: 'stateful', value: null }); // keeps the key order; replaced below
+        } else {
+          const value = (object as Stateful).stateDict();
+          // Observed at once, so that a rejection is never reported as unhandled while other states are read.
+          if (isThenable(value)) value.then(undefined, () => {});
+          taken.set(key, { kind: 'stateful', value });
+        }
+      }
+    } catch (error) {
+      releaseTaken(taken);
+      await releaseOptimizers(optimizers);
+      throw error;
+    }
+    const settled = await Promise.allSettled(optimizers.map(([, capture]) => capture));
+    const failed = settled.find((result) => result.status === 'rejected');
+    settled.forEach((result, i) => {
+      if (result.status === 'fulfilled') taken.set(optimizers[i]![0], result.value);
+    });
+    if (failed !== undefined) {
+      releaseTaken(taken);
+      throw failed.reason;
+    }
+    return taken;
+  }
+
+  /** Reads the taken states back, saves them, removes the displaced file and fires SAVED_CHECKPOINT. */
+  async #write(
+    engine: Engine<any, any>,
+    plan: SavePlan,
+    taken: Map<string, TakenState>,
+    iteration: number,
+    checkWeights = false,
+  ): Promise<void> {
+    const generation = this.#generation;
+    const keys = [...taken.keys()];
+    const settled = await Promise.allSettled(keys.map((key) => readTaken(taken.get(key)!)));
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed !== undefined) {
+      releaseTaken(taken);
+      throw failed.reason;
+    }
     const states: Record<string, unknown> = {};
-    for (const key of keys) states[key] = await this.#stateOf(key);
+    keys.forEach((key, i) => {
+      states[key] = (settled[i] as PromiseFulfilledResult<unknown>).value;
+    });
+    // The background NaN guard's second half: the models' weights, as read back (see #checkpoint).
+    if (checkWeights && !(await this.#finite(findNonFiniteWeights(states, this.#kinds), iteration))) return;
     let data: unknown = states;
-    if (this.includeSelf) states.checkpointer = { saved: saved.map((item) => [item.priority, item.filename]) };
-    else if (keys.length === 1) data = states[name];
+    if (this.includeSelf) states.checkpointer = { saved: plan.saved.map((item) => [item.priority, item.filename]) };
+    else if (keys.length === 1) data = states[keys[0]!];
 
-    await this.saver.save(data, filename, metadata);
-    this.#saved = saved;
-    if (evicted !== null) await this.saver.remove(evicted);
+    await this.saver.save(data, plan.filename, plan.metadata);
+    if (generation === this.#generation) this.#saved = plan.saved;
+    if (plan.evicted !== null) await this.saver.remove(plan.evicted);
 
     registerSavedEvent(engine);
     engine.state.savedCheckpoint = (Number(engine.state.savedCheckpoint) || 0) + 1;
     await engine.fireEvent(CheckpointEvents.SAVED_CHECKPOINT);
-  }
-
-  async #stateOf(key: string): Promise<unknown> {
-    const object = this.toSave[key];
-    switch (this.#kinds.get(key)) {
-      case 'model':
-        return modelStateDict(object as tf.LayersModel);
-      case 'optimizer':
-        return optimizerStateDict(object as tf.Optimizer);
-      default:
-        return (object as Stateful).stateDict();
-    }
   }
 
   #hasRoom(saved: readonly SavedItem[]): boolean {
@@ -412,6 +581,7 @@ export class Checkpoint extends EventHandler implements Stateful {
       return { priority, filename: name };
     });
     this.#saved = items.sort((a, b) => a.priority - b.priority);
+    this.#generation += 1;
   }
 
   /**

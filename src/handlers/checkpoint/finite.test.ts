@@ -1,6 +1,7 @@
 // Checkpoint's NaN guard with TerminateOnNan: a checkpoint every iteration, nSaved 1. TerminateOnNan reads the loss
 // without blocking the step, so it stops the run one iteration after the NaN; the checkpoints of the NaN iterations
-// must not replace the last finite one.
+// must not replace the last finite one, with background saves too (the guard then reads its flags in the background,
+// on the state of the checkpoint's own iteration).
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, Events, type Logger, setLogger } from '../../engine';
@@ -49,16 +50,22 @@ function batches(count: number, nanAt: number) {
 
 describe('Checkpoint never saves a NaN state (with TerminateOnNan, every iteration, nSaved 1)', () => {
   it.each([
-    ['TerminateOnNan added before the Checkpoint', true],
-    ['the Checkpoint added before TerminateOnNan', false],
-  ])('%s: the one checkpoint kept is the last finite state, and it resumes', async (_, nanFirst) => {
+    ['TerminateOnNan added before the Checkpoint', true, false],
+    ['the Checkpoint added before TerminateOnNan', false, false],
+    ['background saves (async), TerminateOnNan first', true, true],
+    ['background saves (async), the Checkpoint first', false, true],
+  ])('%s: the one checkpoint kept is the last finite state, and it resumes', async (_, nanFirst, async) => {
     captureWarnings();
     const data = batches(6, 4);
     const net = model(1);
     const optimizer = tf.train.sgd(0.05);
     const trainer = createSupervisedTrainer(net, optimizer, mse);
     const saver = new MemorySaver();
-    const checkpoint = new Checkpoint({ trainer, model: net, optimizer }, saver, { nSaved: 1, includeSelf: true });
+    const checkpoint = new Checkpoint({ trainer, model: net, optimizer }, saver, {
+      nSaved: 1,
+      includeSelf: true,
+      async,
+    });
     const weightsAt: Record<number, number[][]> = {};
     trainer.on(Events.ITERATION_COMPLETED, async (e) => {
       weightsAt[e.state.iteration] = await weightsOf(net);
@@ -92,14 +99,17 @@ describe('Checkpoint never saves a NaN state (with TerminateOnNan, every iterati
     for (const m of [net, again]) m.dispose();
   });
 
-  it('also refuses a finite loss whose update made the weights NaN, naming the model', async () => {
+  it.each([
+    ['foreground', false],
+    ['background (async: the weights checked on the host once read back)', true],
+  ])('also refuses a finite loss whose update made the weights NaN, naming the model (%s)', async (_, async) => {
     captureWarnings();
     // sqrt(|yPred - y|) has a NaN gradient where yPred === y: a loss of 0, weights NaN after the update.
     const rootLoss = (yPred: tf.Tensor, y: tf.Tensor) => tf.mean(tf.sqrt(tf.abs(tf.sub(yPred, y)))) as tf.Scalar;
     const net = model(3, false);
     const trainer = createSupervisedTrainer(net, tf.train.sgd(0.01), rootLoss);
     const saver = new MemorySaver();
-    trainer.on(Events.ITERATION_COMPLETED, new Checkpoint({ model: net }, saver));
+    trainer.on(Events.ITERATION_COMPLETED, new Checkpoint({ model: net }, saver, { async }));
     const data = [
       [tf.tensor2d([[1, 2]]), tf.tensor2d([[5]])],
       [tf.tensor2d([[0, 0]]), tf.tensor2d([[0]])],

@@ -1,6 +1,7 @@
 // State dicts for tfjs objects that have none of their own: a LayersModel's weights (by variable name) and an
 // Optimizer's slots (named, with Adam's bias-correction accumulators so that resuming is bit-exact).
-// Tensors are read with `await data()` into typed arrays; the results are plain data plus typed arrays.
+// Taking a state has two steps: capture (clones of the variables: cheap, and later steps cannot change them) and
+// read (`await data()` of each clone into typed arrays, disposing it). The results are plain data plus typed arrays.
 import * as tf from '@tensorflow/tfjs';
 import { invalidMessage, isPlainObject } from '../../internal';
 import { CheckpointError } from '../../storage';
@@ -43,15 +44,61 @@ const shapeText = (shape: readonly number[]): string => `[${shape.join(',')}]`;
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((size, i) => size === b[i]);
 
-async function readTensor(name: string, tensor: tf.Tensor, where: string): Promise<TensorRecord> {
+/** A tensor taken at one moment: a clone of it (sharing its data), named, read back later. */
+interface CapturedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+/** A model's weights as they were when {@link captureModel} was called; {@link readModelCapture} reads them. */
+export interface ModelCapture {
+  kind: 'model';
+  weights: CapturedTensor[];
+}
+
+/** An optimizer's state as it was when {@link captureOptimizer} was called; {@link readOptimizerCapture} reads it. */
+export interface OptimizerCapture {
+  kind: 'optimizer';
+  className: string;
+  iterations: number;
+  slots: CapturedTensor[];
+  /** Adam's `accBeta1` / `accBeta2`, as one-value tensors. */
+  extra: CapturedTensor[];
+}
+
+/** Clones `tensor` under `name`, checking first that a checkpoint can hold its dtype. */
+function captureTensor(name: string, tensor: tf.Tensor, where: string): CapturedTensor {
   const dtype = tensor.dtype;
   if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool') {
     throw new TypeError(
       `${where}: tensor '${name}' has dtype ${dtype}, which checkpoints cannot hold (float32, int32 and bool can).`,
     );
   }
-  const data = (await tensor.data()) as TensorRecord['data'];
-  return { name, shape: [...tensor.shape], dtype, data };
+  return { name, tensor: tf.clone(tensor) };
+}
+
+/** Reads a captured tensor back (`await data()`) and disposes the clone. */
+async function readCaptured({ name, tensor }: CapturedTensor): Promise<TensorRecord> {
+  try {
+    const data = (await tensor.data()) as TensorRecord['data'];
+    return { name, shape: [...tensor.shape], dtype: tensor.dtype as TensorRecord['dtype'], data };
+  } finally {
+    tensor.dispose();
+  }
+}
+
+/** Reads every captured tensor back (all reads started at once); disposes every clone, also when a read fails. */
+async function readAll(captured: readonly CapturedTensor[]): Promise<TensorRecord[]> {
+  const results = await Promise.allSettled(captured.map(readCaptured));
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<TensorRecord>).value);
+}
+
+/** Disposes the clones of a capture that will not be read (a failed or abandoned save); safe to call twice. */
+export function disposeCapture(capture: ModelCapture | OptimizerCapture): void {
+  const tensors = capture.kind === 'model' ? capture.weights : [...capture.slots, ...capture.extra];
+  for (const { tensor } of tensors) tensor.dispose();
 }
 
 /** Checks that `value` is a well-formed tensor record; returns why not, or null. */
@@ -84,11 +131,13 @@ export function mismatchError(where: string, key: string, issues: readonly LoadI
 // ------------------------------------------------------------------------------------------------ LayersModel
 
 /**
- * Reads a model's weights into a {@link LayersModelState}, each weight named by its variable's name
+ * Takes a model's weights as they are now, synchronously: a clone of each (no copy of the data, and later steps,
+ * which assign new values to the variables, cannot change it), named by its variable's name
  * (`LayerVariable.originalName`, e.g. `hidden/kernel`: the layer's name, then the weight's).
- * Throws a TypeError if two weights share a name.
+ * Throws a TypeError if two weights share a name or a weight has a dtype checkpoints cannot hold.
+ * Read it with {@link readModelCapture}, or free it with {@link disposeCapture}.
  */
-export async function modelStateDict(model: tf.LayersModel, where = 'Checkpoint'): Promise<LayersModelState> {
+export function captureModel(model: tf.LayersModel, where = 'Checkpoint'): ModelCapture {
   const seen = new Set<string>();
   for (const weight of model.weights) {
     if (seen.has(weight.originalName)) {
@@ -98,8 +147,32 @@ export async function modelStateDict(model: tf.LayersModel, where = 'Checkpoint'
     }
     seen.add(weight.originalName);
   }
-  const weights = await Promise.all(model.weights.map((w) => readTensor(w.originalName, w.read(), where)));
-  return { kind: 'tfjs-layers-model', weights };
+  const weights: CapturedTensor[] = [];
+  try {
+    for (const weight of model.weights) weights.push(captureTensor(weight.originalName, weight.read(), where));
+  } catch (error) {
+    for (const { tensor } of weights) tensor.dispose();
+    throw error;
+  }
+  return { kind: 'model', weights };
+}
+
+/** Reads a {@link captureModel} back into a {@link LayersModelState} (`await data()`), freeing its clones. */
+export async function readModelCapture(capture: ModelCapture): Promise<LayersModelState> {
+  return { kind: 'tfjs-layers-model', weights: await readAll(capture.weights) };
+}
+
+/**
+ * Reads a model's weights into a {@link LayersModelState}, each weight named by its variable's name
+ * (`LayerVariable.originalName`, e.g. `hidden/kernel`: the layer's name, then the weight's): the weights as they
+ * were at the call. Throws a TypeError if two weights share a name.
+ */
+export function modelStateDict(model: tf.LayersModel, where = 'Checkpoint'): Promise<LayersModelState> {
+  try {
+    return readModelCapture(captureModel(model, where));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** What loading a state into an object would do: the issues found, and how to apply the parts that match. */
@@ -205,27 +278,46 @@ export function checkOptimizerSaveable(optimizer: tf.Optimizer, key: string, whe
   }
 }
 
-/** Reads an optimizer's state: iteration count, named slots in `getWeights()` order, hidden accumulators. */
-export async function optimizerStateDict(optimizer: tf.Optimizer, where = 'Checkpoint'): Promise<OptimizerState> {
+/**
+ * Takes an optimizer's state as it is now: its iteration count, a clone of each slot (named, in `getWeights()`
+ * order) and of its hidden accumulators. Only microtasks pass before it resolves (tfjs's `getWeights()` is async),
+ * so a training loop waiting for it cannot take a step meanwhile. Read it with {@link readOptimizerCapture}, or free
+ * it with {@link disposeCapture}.
+ */
+export async function captureOptimizer(optimizer: tf.Optimizer, where = 'Checkpoint'): Promise<OptimizerCapture> {
   const className = optimizer.getClassName();
   const weights = await optimizer.getWeights();
+  const iterations = optimizer.iterations ?? 0; // undefined before the first step of some optimizers
+  const slots: CapturedTensor[] = [];
+  const extra: CapturedTensor[] = [];
   try {
-    const slots: TensorRecord[] = [];
-    let iterations = optimizer.iterations;
-    for (const { name, tensor } of weights) {
-      if (name === 'iter') iterations = (await tensor.data())[0]!;
-      else slots.push(await readTensor(name, tensor, where));
-    }
-    const extra: Record<string, number> = {};
+    for (const { name, tensor } of weights) if (name !== 'iter') slots.push(captureTensor(name, tensor, where));
     for (const field of HIDDEN_SCALARS[className] ?? []) {
       const variable = (optimizer as OptimizerInternals)[field];
-      if (variable instanceof tf.Variable) extra[field] = (await variable.data())[0]!;
+      if (variable instanceof tf.Variable) extra.push(captureTensor(field, variable, where));
     }
-    return { kind: 'tfjs-optimizer', className, iterations, slots, extra };
+  } catch (error) {
+    for (const { tensor } of [...slots, ...extra]) tensor.dispose();
+    throw error;
   } finally {
     // getWeights() makes a new tensor for the iteration count; the slots are the optimizer's own variables.
     for (const { tensor } of weights) if (!(tensor instanceof tf.Variable)) tensor.dispose();
   }
+  return { kind: 'optimizer', className, iterations, slots, extra };
+}
+
+/** Reads a {@link captureOptimizer} back into an {@link OptimizerState} (`await data()`), freeing its clones. */
+export async function readOptimizerCapture(capture: OptimizerCapture): Promise<OptimizerState> {
+  // Each read disposes its own clones, so a failure of one leaves none of the other's.
+  const [slots, scalars] = await Promise.all([readAll(capture.slots), readAll(capture.extra)]);
+  const extra: Record<string, number> = {};
+  for (const { name, data } of scalars) extra[name] = data[0]!;
+  return { kind: 'tfjs-optimizer', className: capture.className, iterations: capture.iterations, slots, extra };
+}
+
+/** Reads an optimizer's state: iteration count, named slots in `getWeights()` order, hidden accumulators. */
+export async function optimizerStateDict(optimizer: tf.Optimizer, where = 'Checkpoint'): Promise<OptimizerState> {
+  return readOptimizerCapture(await captureOptimizer(optimizer, where));
 }
 
 /** A CheckpointError (`CORRUPT`) in the one message shape, about an entry of the optimizer state under `key`. */

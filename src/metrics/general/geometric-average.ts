@@ -123,10 +123,17 @@ export class GeometricAverage extends Metric<GeometricAverageInput, number | num
    * const saved = await geo.stateDict(); // { shape: [], logSum: [0.4], zeros: [0], negatives: [0], numExamples: 2 }
    */
   override async stateDict(): Promise<GeometricAverageStateDict> {
-    const numExamples = this.#numExamples;
+    const numExamples = this.#numExamples; // captured at the call, with the sums
     const shape = this.#state.shapeOf('logSum');
-    const values = await this.#read();
-    return { shape: shape === undefined ? null : [...shape], ...values, numExamples };
+    const values = await this.#state.capture();
+    const get = (name: string) => values[name]?.values ?? [];
+    return {
+      shape: shape === undefined ? null : [...shape],
+      logSum: get('logSum'),
+      zeros: get('zeros'),
+      negatives: get('negatives'),
+      numExamples,
+    };
   }
 
   /**

@@ -25,14 +25,12 @@ export interface MedianAbsoluteErrorStateDict {
  * new MedianAbsoluteError().attach(evaluator, 'medianAE');
  */
 export class MedianAbsoluteError extends Metric<PredictionPair, number> {
-  /** Errors read back so far. */
-  #host: Float32Array = new Float32Array(0);
+  /** Errors read back since the reset; a reset replaces the holder, so a read in flight appends to its own. */
+  #host: { errors: Float32Array } = { errors: new Float32Array(0) };
   /** Batches of errors not read back yet. */
   #chunks: tf.Tensor[] = [];
   /** The read in flight (reads are chained). */
   #reading: Promise<void> = Promise.resolve();
-  /** Bumped by reset, so that a read in flight is discarded. */
-  #generation = 0;
 
   /** @param options.outputTransform maps the engine output to `[yPred, y]`. */
   constructor(options: { outputTransform?: (output: any) => PredictionPair } = {}) {
@@ -45,10 +43,9 @@ export class MedianAbsoluteError extends Metric<PredictionPair, number> {
 
   /** Frees every kept error. */
   reset(): void {
-    this.#generation += 1;
     for (const chunk of this.#chunks) chunk.dispose();
     this.#chunks = [];
-    this.#host = new Float32Array(0);
+    this.#host = { errors: new Float32Array(0) };
   }
 
   /**
@@ -88,42 +85,56 @@ export class MedianAbsoluteError extends Metric<PredictionPair, number> {
    * chained so that concurrent calls append in update order, and a reset during a read discards it.
    */
   async #errors(): Promise<Float32Array> {
-    const chunks = this.#chunks;
-    this.#chunks = [];
-    if (chunks.length > 0) {
-      const generation = this.#generation;
-      const previous = this.#reading;
-      const reading = (async () => {
-        const all = chunks.length === 1 ? chunks[0]! : tf.concat(chunks);
-        try {
-          const values = (await all.data()) as Float32Array;
-          await previous;
-          if (generation !== this.#generation) return;
-          const host = new Float32Array(this.#host.length + values.length);
-          host.set(this.#host);
-          host.set(values, this.#host.length);
-          this.#host = host;
-        } finally {
-          if (all !== chunks[0]) all.dispose();
-          for (const chunk of chunks) chunk.dispose();
-        }
-      })();
-      this.#reading = reading.catch(() => undefined);
-      await reading;
-    } else {
-      await this.#reading;
-    }
-    return this.#host;
+    const reading = this.#foldPending(this.#reading);
+    this.#reading = reading.catch(() => undefined);
+    await reading;
+    return this.#host.errors;
   }
 
   /**
-   * Every error (read back with `await data()`) as plain numbers.
+   * Moves the device chunks into one read that appends them to the errors of the holder they belong to once the reads
+   * before it have, then calls `onFolded` synchronously with that holder's errors.
+   */
+  #foldPending(previous: Promise<void>, onFolded?: (errors: Float32Array) => void): Promise<void> {
+    const chunks = this.#chunks;
+    if (chunks.length === 0 && onFolded === undefined) return previous;
+    this.#chunks = [];
+    const host = this.#host;
+    const reading = (async () => {
+      const all = chunks.length === 0 ? null : chunks.length === 1 ? chunks[0]! : tf.concat(chunks);
+      try {
+        const values = all === null ? null : ((await all.data()) as Float32Array);
+        await previous;
+        if (values !== null) {
+          const errors = new Float32Array(host.errors.length + values.length);
+          errors.set(host.errors);
+          errors.set(values, host.errors.length);
+          host.errors = errors;
+        }
+        onFolded?.(host.errors);
+      } finally {
+        if (all !== null && all !== chunks[0]) all.dispose();
+        for (const chunk of chunks) chunk.dispose();
+      }
+    })();
+    return reading;
+  }
+
+  /**
+   * Every error (read back with `await data()`) as plain numbers: those of the updates before the call (see
+   * `Stateful`), even if updates or a reset come before it resolves.
    *
    * @example
    * const saved = await medianAE.stateDict(); // { errors: [0.5, 0.25, ...] }
    */
   override async stateDict(): Promise<MedianAbsoluteErrorStateDict> {
-    return { errors: Array.from(await this.#errors()) };
+    let errors: number[] = [];
+    const reading = this.#foldPending(this.#reading, (all) => {
+      errors = Array.from(all);
+    });
+    this.#reading = reading.catch(() => undefined);
+    await reading;
+    return { errors };
   }
 
   /**
@@ -141,7 +152,7 @@ export class MedianAbsoluteError extends Metric<PredictionPair, number> {
       failType(where, "state dict entry 'errors'", 'an array of non-negative finite numbers', errors);
     }
     this.reset();
-    this.#host = Float32Array.from(errors);
+    this.#host = { errors: Float32Array.from(errors) };
     markLoaded(this);
   }
 }
