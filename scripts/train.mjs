@@ -81,6 +81,7 @@ try {
   );
 
   let settle;
+  let lastBackendLine = null;
   const finished = new Promise((resolve) => {
     settle = resolve;
   });
@@ -92,7 +93,10 @@ try {
           ? ` (${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ')})`
           : '';
         // `reason` names each backend that failed ('webgpu: ...; webgl: ...'), as describeBackend shows it.
-        console.log(`backend: ${backend}${gpu}${fellBackFrom ? ` — fell back: ${reason ?? fellBackFrom}` : ''}`);
+        // The page reports its backend when it loads and again when the run starts: say it once unless it changed.
+        const line = `backend: ${backend}${gpu}${fellBackFrom ? ` — fell back: ${reason ?? fellBackFrom}` : ''}`;
+        if (line !== lastBackendLine) console.log(line);
+        lastBackendLine = line;
         break;
       }
       case 'plan': {
