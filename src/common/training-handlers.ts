@@ -12,6 +12,7 @@ import {
   ReduceLROnPlateauScheduler,
   TerminateOnNan,
 } from '../handlers';
+import { CHECKPOINT_OPTION_NAMES } from '../handlers/checkpoint/checkpoint';
 import {
   checkBoolean,
   checkInteger,
@@ -89,17 +90,6 @@ const OPTION_NAMES = [
   'stopOnNan',
 ] as const;
 
-const CHECKPOINT_OPTIONS = [
-  'filenamePrefix',
-  'scoreFunction',
-  'scoreName',
-  'nSaved',
-  'globalStepTransform',
-  'filenamePattern',
-  'includeSelf',
-  'greaterOrEqual',
-];
-
 /** Ignite's options that kindling does without, and what to write instead. */
 const IGNITE_ONLY: Readonly<Record<string, string>> = {
   outputPath:
@@ -111,7 +101,10 @@ const IGNITE_ONLY: Readonly<Record<string, string>> = {
   withGpuStats: 'tfjs reports no GPU statistics; log tf.memory() from a handler instead, and leave this option out.',
   clearCudaCache: 'tfjs has no cache to clear: tensors are freed when disposed. Leave this option out.',
   ...Object.fromEntries(
-    CHECKPOINT_OPTIONS.map((name) => [name, `It is an option of Checkpoint: pass checkpointOptions: { ${name} }.`]),
+    CHECKPOINT_OPTION_NAMES.map((name) => [
+      name,
+      `It is an option of Checkpoint: pass checkpointOptions: { ${name} }.`,
+    ]),
   ),
 };
 

@@ -137,7 +137,8 @@ function releaseTaken(taken: Map<string, TakenState>): void {
   for (const state of taken.values()) if (state.kind !== 'stateful') disposeCapture(state);
 }
 
-const OPTION_NAMES = [
+/** The options a Checkpoint takes (also named by the common setup's hint for a misplaced one). */
+export const CHECKPOINT_OPTION_NAMES = [
   'filenamePrefix',
   'scoreFunction',
   'scoreName',
@@ -258,7 +259,7 @@ export class Checkpoint extends EventHandler implements Stateful {
         saver,
       );
     }
-    const given = checkOptions(where, options, OPTION_NAMES);
+    const given = checkOptions(where, options, CHECKPOINT_OPTION_NAMES);
     const { scoreFunction, scoreName, globalStepTransform, filenamePattern } = given;
     this.toSave = toSave;
     this.saver = saver;
