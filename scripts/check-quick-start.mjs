@@ -7,6 +7,9 @@
 // after which the line is stopped (its whole process group); any other line must exit 0. A line that exits before its
 // mark, or does not reach it within --timeout seconds, fails the check with the end of its output.
 //
+// Marks are matched in the output with its ANSI colour codes removed: vite's colours (picocolors) switch on whenever
+// `CI` is set, and the CI machine sets it, so "vite v8 building" arrives as "\x1b[36mvite v8 \x1b[32mbuilding".
+//
 // Installs prefer npm's cache (npm_config_prefer_offline), so after `npm ci` the check needs no network. The train
 // line gets `-- --port N` (a free port) so that it never meets another server. Clones HEAD: commit what you check.
 //
@@ -17,7 +20,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, stripVTControlCharacters } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -74,6 +77,7 @@ function runLine(line, cwd, mark, timeoutS) {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' },
     });
+    let raw = '';
     let output = '';
     let outcome = null;
     const stop = (result) => {
@@ -97,7 +101,8 @@ function runLine(line, cwd, mark, timeoutS) {
       timeoutS * 1000,
     );
     const onData = (chunk) => {
-      output += chunk;
+      raw += chunk;
+      output = stripVTControlCharacters(raw); // the whole text: an escape sequence may be split between chunks
       if (mark?.pattern.test(output)) stop({ ok: true, why: `reached ${mark.what}` });
     };
     child.stdout.setEncoding('utf8').on('data', onData);
