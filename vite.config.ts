@@ -57,6 +57,9 @@ export default defineConfig({
         'comlink',
         /^node:/,
       ],
+      // Classes keep their names minified, so that a message describing a given value says "an instance of Accuracy"
+      // rather than "an instance of e" when a kindling object is passed where another was expected.
+      output: { keepNames: true },
     },
   },
 });

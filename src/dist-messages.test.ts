@@ -1,7 +1,8 @@
-// Error messages name kindling's classes literally in the built package too. `npm run build` minifies dist/index.js,
-// which renames classes (a class's `name` there is `e`, `bn`, or empty), so a message built from the constructor would
-// read "e: argument cycleSize should be ...". This runs the built package in a separate Node process, as a user's
-// script would import it, and checks how each message starts. `npm test` builds before it runs the unit tests.
+// Error messages name kindling's classes literally in the built package too. `npm run build` minifies dist/index.js;
+// the build keeps class names (output.keepNames), but messages do not rely on that: each names its class in a string,
+// so a subclass or a bundler that drops names still reads "LinearCyclicalScheduler: argument cycleSize ...". This runs
+// the built package in a separate Node process, as a user's script would import it, and checks how each message
+// starts. `npm test` builds before it runs the unit tests.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -76,6 +77,12 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
   [
     'saveBestModelByValScore: give exactly one',
     "kindling.saveBestModelByValScore({ saver: new MemorySaver(), evaluator: new Engine(() => 0), metricName: 'acc' })",
+  ],
+  // A kindling object given where another is expected is described by its class's own name: the build keeps class
+  // names (vite.config.ts, output.keepNames), which minification would otherwise turn into "an instance of e".
+  [
+    'setupCommonTrainingHandlers: option lrScheduler should be an optimizer scheduler (e.g. CosineAnnealingScheduler) or a ParamGroupScheduler, got an instance of ExpStateScheduler.',
+    "kindling.setupCommonTrainingHandlers(new Engine(() => 0), { lrScheduler: new kindling.ExpStateScheduler({ paramName: 'a', initialValue: 1, gamma: 1 }) })",
   ],
   [
     'addEarlyStoppingByValScore: option patience',
