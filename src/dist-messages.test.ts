@@ -44,6 +44,7 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
   ['Engine.addEventHandler: event', "new DeterministicEngine(() => 0).on('nope', () => {})"],
   ['DataLoader: option batchSize', 'new DataLoader([1, 2], { batchSize: 0 })'],
   ['Timer: option average', 'new Timer({ average: 1 })'],
+  ['Timer.attach: option pause was refused', "new Timer().attach(new Engine(() => 0), { pause: 'bad' })"],
   ['ProgressBar: option minInterval', 'new ProgressBar({ minInterval: -1 })'],
   ['TerminateOnNan: option outputTransform', 'new TerminateOnNan({ outputTransform: 1 })'],
   ['ScalarHistory: option chunk', 'new ScalarHistory({ onValues: () => {}, chunk: 0 })'],

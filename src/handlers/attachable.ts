@@ -1,8 +1,38 @@
 // The plugin contract every kindling handler follows (Checkpoint, EarlyStopping, TerminateOnNan, ScalarHistory, the
 // parameter schedulers, Timer, ProgressBar, EventLoopYielder): attach() returns the handler itself, and the handler is
 // a RemovableEventHandle that takes back what its attach() calls added.
-import type { Engine, EventSpec, RemovableEventHandle } from '../engine';
+import type { Engine, EventSpec, Handler, RemovableEventHandle } from '../engine';
 import { checkEngine } from '../internal';
+
+/** One handler an attach call adds: what the user called the event (for messages), the event, the handler, its args. */
+export type HandlerEntry = readonly [subject: string, event: EventSpec, handler: Handler<any>, ...args: unknown[]];
+
+/**
+ * Adds every entry's handler to `engine`, or none: when the engine refuses one (an unregistered custom event, a
+ * malformed filter), the handlers already added are taken off again and the engine's message is rethrown, prefixed
+ * with `where` and the entry's subject (e.g. "Timer.attach: option pause was refused: ..."), with the same class.
+ *
+ * @returns the handles of the added handlers, in the entries' order.
+ */
+export function addHandlers(
+  engine: Engine<any, any>,
+  where: string,
+  entries: readonly HandlerEntry[],
+): RemovableEventHandle[] {
+  const handles: RemovableEventHandle[] = [];
+  for (const [subject, event, handler, ...args] of entries) {
+    try {
+      handles.push(engine.addEventHandler(event, handler, ...args));
+    } catch (error) {
+      for (const handle of handles) handle.remove();
+      // The engine's message says what is wrong with the event; say which handler and option it came from.
+      if (!(error instanceof Error)) throw error;
+      const Class = error instanceof RangeError ? RangeError : error instanceof TypeError ? TypeError : Error;
+      throw new Class(`${where}: ${subject} was refused: ${error.message}`, { cause: error });
+    }
+  }
+  return handles;
+}
 
 /**
  * A handler wired to engines by `attach(engine, ...)`, which returns the handler itself (so `const timer = new
@@ -83,16 +113,7 @@ export abstract class EventHandler extends Attachable {
   attach(engine: Engine<any, any>, event: EventSpec = this.defaultEvent): this {
     const where = `${this.handlerName}.attach`;
     checkEngine(where, 'argument engine', engine);
-    let handle: RemovableEventHandle;
-    try {
-      handle = engine.addEventHandler(event, this);
-    } catch (error) {
-      // The engine's message says what is wrong with the event; say which handler was being attached.
-      if (!(error instanceof Error)) throw error;
-      const Class = error instanceof RangeError ? RangeError : error instanceof TypeError ? TypeError : Error;
-      throw new Class(`${where}: argument event was refused: ${error.message}`, { cause: error });
-    }
-    this.track(engine, handle);
+    this.track(engine, ...addHandlers(engine, where, [['argument event', event, this]]));
     return this;
   }
 }

@@ -11,7 +11,7 @@ import {
   failType,
   isPlainObject,
 } from '../internal';
-import { Attachable } from './attachable';
+import { Attachable, addHandlers } from './attachable';
 import { formatNumber, formatProgressLine, type ProgressInfo, type ProgressSink } from './progress-format';
 
 /** The part of a Node `Writable` (e.g. `process.stderr`) the terminal sink uses. */
@@ -176,8 +176,10 @@ export class ProgressBar extends Attachable {
     const selection: Selection = { metricNames, outputTransform, stateAttributes };
     this.track(
       engine,
-      engine.addEventHandler(event, (e: Engine<any, any>) => this.#advance(e, name, closingName, selection)),
-      engine.addEventHandler(closingEvent, () => this.#close()),
+      ...addHandlers(engine, where, [
+        ['option event', event, (e: Engine<any, any>) => this.#advance(e, name, closingName, selection)],
+        ['option closingEvent', closingEvent, () => this.#close()],
+      ]),
     );
     return this;
   }

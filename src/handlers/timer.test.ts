@@ -85,4 +85,16 @@ describe('Timer', () => {
     expect(() => new Timer({ average: 1 as any })).toThrow(/average should be a boolean/);
     expect(() => new Timer({ now: 5 as any })).toThrow(/now should be a function/);
   });
+
+  it('an event the engine refuses names Timer and the option, and leaves nothing attached', async () => {
+    const clock = fakeClock();
+    const timer = new Timer({ now: clock.now });
+    clock.advance(5000);
+    const engine = new Engine(() => 0);
+    expect(() => timer.attach(engine, { start: Events.STARTED, pause: 'bad_event' })).toThrow(
+      "Timer.attach: option pause was refused: Engine.addEventHandler: event 'bad_event' is not a valid event for this Engine. Register it first with engine.registerEvents([...]).",
+    );
+    await engine.run([1, 2], { maxEpochs: 1 });
+    expect(timer.value()).toBe(5); // the start handler (reset at STARTED) was taken off again
+  });
 });

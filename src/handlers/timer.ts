@@ -1,6 +1,6 @@
 import { type Engine, type EventSpec, Events } from '../engine';
 import { checkBoolean, checkEngine, checkFunction, checkOptions } from '../internal';
-import { Attachable } from './attachable';
+import { Attachable, addHandlers, type HandlerEntry } from './attachable';
 
 /** Options of {@link Timer}. */
 export interface TimerOptions {
@@ -87,24 +87,13 @@ export class Timer extends Attachable {
       resume,
       step,
     } = checkOptions('Timer.attach', events, ['start', 'pause', 'resume', 'step']) as TimerEvents;
-    this.track(
-      engine,
-      engine.addEventHandler(start, () => this.reset()),
-    );
-    this.track(
-      engine,
-      engine.addEventHandler(pause, () => this.pause()),
-    );
-    if (resume !== undefined)
-      this.track(
-        engine,
-        engine.addEventHandler(resume, () => this.resume()),
-      );
-    if (step !== undefined)
-      this.track(
-        engine,
-        engine.addEventHandler(step, () => this.step()),
-      );
+    const entries: HandlerEntry[] = [
+      ['option start', start, () => this.reset()],
+      ['option pause', pause, () => this.pause()],
+    ];
+    if (resume !== undefined) entries.push(['option resume', resume, () => this.resume()]);
+    if (step !== undefined) entries.push(['option step', step, () => this.step()]);
+    this.track(engine, ...addHandlers(engine, 'Timer.attach', entries));
     return this;
   }
 

@@ -71,6 +71,17 @@ describe('BaseLogger', () => {
     );
   });
 
+  it('attaches to every event of a list or to none: an event the engine refuses is named, and nothing stays', async () => {
+    const engine = new Engine(() => 0);
+    const logger = new RecordingLogger();
+    const calls: string[] = [];
+    expect(() => logger.attach(engine, (_e, _l, name) => calls.push(name), [Events.STARTED, 'nope'])).toThrow(
+      "RecordingLogger.attach: argument eventName was refused: Engine.addEventHandler: event 'nope' is not a valid event for this Engine.",
+    );
+    await engine.run([1], { maxEpochs: 1 });
+    expect(calls).toEqual([]);
+  });
+
   it('writes in call order while device reads arrive, waits only past a few pending reads, and reports failures', async () => {
     const logger = new RecordingLogger();
     const releases: (() => void)[] = [];

@@ -1,4 +1,5 @@
 import { type Engine, EventList, type EventSpec, eventName, type RemovableEventHandle } from '../engine';
+import { addHandlers } from '../handlers/attachable';
 import { checkEngine, checkInteger, checkNumber, checkPlainObject, checkString, failType } from '../internal';
 import { OptimizerParamsHandler, type OptimizerParamsHandlerOptions } from './optimizer-params-handler';
 import { OutputHandler, type OutputHandlerOptions } from './output-handler';
@@ -103,7 +104,11 @@ export abstract class BaseLogger {
     }
     const events =
       eventName instanceof EventList ? [...eventName] : Array.isArray(eventName) ? [...eventName] : [eventName];
-    const handles = events.map((event) => engine.addEventHandler(event, handler, this, nameOf(event)));
+    const handles = addHandlers(
+      engine,
+      where,
+      events.map((event) => ['argument eventName', event, handler, this, nameOf(event)] as const),
+    );
     if (typeof handler === 'object') this.#handlers.add(handler);
     const remove = () => {
       for (const handle of handles) handle.remove();
