@@ -196,6 +196,23 @@ test('closing the page while a Checkpoint writes in the background leaves the pr
   }
 });
 
+for (const worker of [true, false]) {
+  test(`a background save finishes while a busy training loop goes on, and the page's timers run (${worker ? 'storage Worker' : "page's thread"})`, async ({
+    context,
+  }) => {
+    const page = await open(context);
+    const result = await call(page, 'backgroundSaveDuringBusyLoop', `busy-loop-${worker}`, 16, worker);
+    test.info().annotations.push({ type: 'outcome', description: JSON.stringify(result) });
+    expect(result.iterations).toBe(60);
+    // The save was made at iteration 2. It must not wait for the run's end (iteration 60) to become durable: the
+    // Worker's reply and IndexedDB's events are tasks, which the loop's yields must let run.
+    expect(result.savedAt).toBeGreaterThanOrEqual(2);
+    expect(result.savedAt).toBeLessThan(40);
+    expect(result.timerAt).toBeGreaterThanOrEqual(2);
+    expect(result.timerAt).toBeLessThanOrEqual(6);
+  });
+}
+
 test('a full quota becomes a CheckpointError saying how much was needed; older checkpoints stay', async ({
   context,
 }) => {

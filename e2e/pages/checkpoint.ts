@@ -5,7 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import {
   Checkpoint,
   CheckpointError,
+  CheckpointEvents,
   Engine,
+  EventLoopYielder,
   Events,
   IndexedDBSaver,
   resumeOrStart,
@@ -258,6 +260,41 @@ const kt = {
       () => 'done' as const,
       (e: unknown) => describeError(e),
     );
+  },
+
+  /**
+   * A loop of 60 busy 30 ms steps with an EventLoopYielder, as a CPU-backend training loop is: one background save of
+   * `megabytes` at iteration 2, and a timer set then. Returns the iteration at which the save was durable
+   * (SAVED_CHECKPOINT) and the one at which the timer fired: the page's other tasks (the storage Worker's reply,
+   * IndexedDB's events, timers) must run while the loop goes on, not only once it ends.
+   */
+  async backgroundSaveDuringBusyLoop(dbName: string, megabytes: number, worker: boolean) {
+    const trainer = new Engine(() => {
+      const start = performance.now();
+      while (performance.now() - start < 30) {
+        // busy, as a step of tfjs's CPU backend is
+      }
+    });
+    const blob = {
+      stateDict: () => ({ seed: 2, values: big(megabytes, 2) }),
+      loadStateDict() {},
+    };
+    const checkpoint = new Checkpoint({ blob }, saverFor(dbName, { worker }), { async: true });
+    trainer.registerEvents([CheckpointEvents.SAVED_CHECKPOINT]);
+    let savedAt: number | null = null;
+    let timerAt: number | null = null;
+    trainer.on(CheckpointEvents.SAVED_CHECKPOINT, () => {
+      savedAt = trainer.state.iteration;
+    });
+    trainer.on(Events.ITERATION_COMPLETED({ once: 2 }), checkpoint);
+    trainer.on(Events.ITERATION_COMPLETED({ once: 2 }), () => {
+      setTimeout(() => {
+        timerAt = trainer.state.iteration;
+      }, 0);
+    });
+    new EventLoopYielder({ budgetMs: 8 }).attach(trainer);
+    await trainer.run(Array.from({ length: 60 }, (_, i) => i));
+    return { savedAt, timerAt, iterations: trainer.state.iteration };
   },
 
   /** Trains like startBackgroundTraining (2 iterations) and waits: the run's error (e.g. quota, lock), or null. */

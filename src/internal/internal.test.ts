@@ -19,6 +19,8 @@ import {
   isPlainObject,
   isThenable,
   lengthOf,
+  yieldToEventLoop,
+  yieldWithinJob,
 } from './index';
 
 describe('describeValue', () => {
@@ -146,5 +148,40 @@ describe('checks', () => {
     expect(() => checkStateDict('S', JSON.parse('{"__proto__": {}, "a": 1}'), ['a'])).toThrow(/not allowed/);
     expect(() => checkStateDict('S', {}, ['a'])).toThrow("S: required state dict entry 'a' is absent");
     expect(() => checkStateDict('S', { a: 1, c: 2 }, ['a'], ['b'])).toThrow("S: unknown state dict entry 'c'");
+  });
+});
+
+describe('yielding', () => {
+  it("yieldToEventLoop lets other ports' messages and timers run while a loop goes on", async () => {
+    const log: string[] = [];
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = (event: MessageEvent) => log.push(`message ${event.data}`);
+    for (let step = 0; step < 10; step++) {
+      log.push(`step ${step}`);
+      if (step === 2) {
+        port2.postMessage('posted at step 2'); // as a Worker's reply arrives mid-run
+        setTimeout(() => log.push('timer set at step 2'), 0);
+      }
+      const start = performance.now();
+      while (performance.now() - start < 2) {
+        // a step's work
+      }
+      await yieldToEventLoop();
+    }
+    port1.close();
+    // Each is a task that came due during the run: it runs at one of the next yields, not after the loop.
+    expect(log.indexOf('message posted at step 2')).toBeLessThan(log.indexOf('step 5'));
+    expect(log.indexOf('timer set at step 2')).toBeLessThan(log.indexOf('step 5'));
+    expect(log.indexOf('message posted at step 2')).toBeGreaterThan(log.indexOf('step 2'));
+  });
+
+  it('yieldWithinJob resolves on a later task', async () => {
+    let ran = false;
+    setTimeout(() => {
+      ran = true;
+    }, 0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await yieldWithinJob();
+    expect(ran).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 // IndexedDBSaver: checkpoints in two object stores (metadata apart from weights), each written in one transaction,
 // guarded by a Web Lock. A little over 400 lines: one class whose transaction, lock and read paths share private state.
 import { promisifyRequest } from 'idb-keyval';
-import { checkBoolean, checkFunction, checkOptions, checkString, yieldToEventLoop } from '../internal';
+import { checkBoolean, checkFunction, checkOptions, checkString, yieldWithinJob } from '../internal';
 import { type AnyTypedArray, CorruptDataError, decodeCheckpoint, encodeCheckpoint } from './encoding';
 import { CheckpointError } from './errors';
 import {
@@ -525,7 +525,7 @@ async function copyInSlices(views: readonly AnyTypedArray[]): Promise<AnyTypedAr
     for (let start = 0; start < view.length; start += step) {
       (copy as Float32Array).set(view.subarray(start, start + step) as Float32Array, start);
       if (performance.now() - since > COPY_BUDGET_MS) {
-        await yieldToEventLoop();
+        await yieldWithinJob();
         since = performance.now();
       }
     }

@@ -16,18 +16,13 @@ import { TrainingServer, type TrainingSetup, trainHere, trainInWorker } from '.'
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  // Both ends share this one Node thread. EventLoopYielder yields through a MessageChannel, and Node drains a port's
-  // messages, new ones included, before it turns to other ports: the Comlink ports would wait until the run ends. A
-  // browser runs each message as a task of its own; scheduler.yield() on setImmediate gives Node that turn-taking.
-  (globalThis as { scheduler?: unknown }).scheduler = {
-    yield: () => new Promise<void>((resolve) => setImmediate(resolve)),
-  };
+  // Both ends share this one Node thread: the Comlink ports' messages get their turn because EventLoopYielder yields
+  // with setImmediate in Node (see src/internal/yield.ts), as a browser runs each message as a task of its own.
 });
 
 const ports: MessagePort[] = [];
 afterAll(() => {
   for (const port of ports) port.close();
-  delete (globalThis as { scheduler?: unknown }).scheduler;
 });
 
 const savers = new Map<string, MemorySaver>();

@@ -2,7 +2,7 @@
 // replace the last finite one (with nSaved: 1, the only one kept) by weights that cannot be trained on.
 import * as tf from '@tensorflow/tfjs';
 import type { Engine } from '../../engine';
-import { yieldToEventLoop } from '../../internal';
+import { yieldWithinJob } from '../../internal';
 import { anyNonFinite, visitFloats } from '../non-finite';
 import type { Checkpointable, Kind } from './load-objects';
 import type { LayersModelState } from './tf-state';
@@ -74,7 +74,7 @@ export async function findNonFiniteWeights(
           if (data[i]! - data[i]! !== 0) return `the weights of model '${key}'`;
         }
         if (performance.now() - since > SCAN_BUDGET_MS) {
-          await yieldToEventLoop();
+          await yieldWithinJob();
           since = performance.now();
         }
       }
