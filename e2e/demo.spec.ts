@@ -44,7 +44,13 @@ test('?backend=cpu forces the CPU backend and says so', async ({ page }) => {
   expect(s.epochs[0]!.metrics.accuracy).toBeGreaterThan(0.5);
 });
 
-test('training on CPU causes no main-thread task longer than 50 ms', async ({ page }) => {
+// What a yielder can promise: it yields between steps, so no task holds more than about one step (plus the handlers
+// around it). It cannot split a step: on this 2-core VM the first training steps (kernels running unoptimized) and
+// garbage collections take 50-100 ms on their own. Without yielding, a CPU run is a few tasks of hundreds of ms.
+// (Until 2026-12-02 the loop yielded with scheduler.yield(), whose continuations the "longtask" entries do not
+// report, so this test saw no long task at all; the loop now yields through a MessageChannel, which lets the page's
+// other tasks run, and every task it runs is measured.)
+test('training on CPU runs in step-sized tasks: none over 200 ms, at most 6 over 50 ms', async ({ page }) => {
   await page.goto('/?backend=cpu&epochs=2&every=10&db=e2e-longtask&fresh=1');
   await page.evaluate(() => (window as any).kindlingDemo.ready);
   // Playwright evaluates its own injected script in the page on the first locator use (tens of ms on a slow machine):
@@ -61,5 +67,8 @@ test('training on CPU causes no main-thread task longer than 50 ms', async ({ pa
   await waitForStatus(page, ['completed', 'failed']);
   await page.waitForTimeout(100); // let the observer deliver
   expect((await snapshot(page)).status).toBe('completed');
-  expect(await page.evaluate(() => (window as any).longTasks)).toEqual([]);
+  const longTasks: number[] = await page.evaluate(() => (window as any).longTasks);
+  test.info().annotations.push({ type: 'long tasks (ms)', description: JSON.stringify(longTasks) });
+  expect(longTasks.filter((ms) => ms > 200)).toEqual([]);
+  expect(longTasks.length).toBeLessThanOrEqual(6);
 });

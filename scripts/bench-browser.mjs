@@ -61,7 +61,9 @@ try {
     if (parts.includes('async')) {
       const results = [];
       for (const backend of (process.env.BENCH_BACKENDS ?? 'cpu,webgpu').split(',')) {
-        const query = `backend=${backend}&iterations=${process.env.BENCH_ITERATIONS ?? 30}&layers=${process.env.BENCH_LAYERS ?? 5}`;
+        // BENCH_CASES=small,model,full picks the cases (default all three).
+        const cases = process.env.BENCH_CASES ? `&cases=${process.env.BENCH_CASES}` : '';
+        const query = `backend=${backend}&iterations=${process.env.BENCH_ITERATIONS ?? 30}&layers=${process.env.BENCH_LAYERS ?? 5}${cases}`;
         const result = await runPage(`/e2e/pages/bench-checkpoint-async.html?${query}`);
         for (const row of result.rows) console.log(JSON.stringify({ backend: result.backend, ...row }));
         results.push(result);
