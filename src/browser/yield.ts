@@ -4,9 +4,9 @@ import { checkNumber, checkOptions, yieldToEventLoop as yieldOnce } from '../int
 
 /**
  * Lets the browser run every task that is waiting (input, paint, a Worker's reply, IndexedDB events, timers, a
- * background checkpoint's next step), then resolves. Posts a `MessageChannel` message, which queues behind them;
- * unlike `requestAnimationFrame` or `setTimeout`, it neither stalls nor is clamped to 1 s in a background tab, so
- * training keeps going there. (Not `scheduler.yield()`: its continuation runs before ordinary tasks, so a training
+ * background checkpoint's next step), then resolves. Posts a `MessageChannel` message (`setImmediate` in Node), which
+ * queues behind them; unlike `requestAnimationFrame` or `setTimeout`, it neither stalls nor is clamped to 1 s in a
+ * background tab, so training keeps going there. (Not `scheduler.yield()`: its continuation runs before ordinary tasks, so a training
  * loop yielding with it would starve them until the run ends.)
  *
  * @returns a promise that resolves on a later task.

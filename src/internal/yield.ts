@@ -40,8 +40,9 @@ function postTask(): Promise<void> {
 
 /**
  * Lets the browser run every task that is waiting (input, paint, a Worker's reply, IndexedDB events, timers), then
- * resolves. Posts a `MessageChannel` message, which queues behind them; unlike `requestAnimationFrame` or
- * `setTimeout`, it neither stalls nor is clamped to 1 s in a background tab, so work keeps going there.
+ * resolves. Posts a `MessageChannel` message (`setImmediate` in Node), which queues behind them; unlike
+ * `requestAnimationFrame` or `setTimeout`, it neither stalls nor is clamped to 1 s in a background tab, so work keeps
+ * going there.
  * (`scheduler.yield()` is not used here: its continuation runs before ordinary tasks, so a loop yielding with it
  * starves them until it stops.)
  *
